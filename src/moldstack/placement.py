@@ -218,7 +218,7 @@ def _ring_positions(pattern: RowsPattern, die: PlacedDie) -> list[tuple[str, flo
                 # North and south rows take the corners; east and west stop a pitch short of a present corner row.
                 corners = [e for e in ("north", "south") if e in pattern.edges] if not horizontal else []
                 usable = span - p * len(corners)
-                n = max(int(math.floor(usable / p + 1e-9)) + 1, 1)
+                n = max(math.floor(usable / p + 1e-9) + 1, 1)
                 shift = 0.0
                 if len(corners) == 1:
                     shift = -p / 2 if corners[0] == "north" else p / 2
@@ -253,7 +253,9 @@ def _place_units(asm: Assembly, path: str, layout: AssemblyLayout) -> None:
             die = layout.die(pattern.die)
             if die is None:
                 known = ", ".join(d.name for d in layout.dies)
-                layout.problems.append(Problem(f"{ppath}.die", f"'{pattern.die}' is not a die here (known: {known})"))
+                layout.problems.append(
+                    Problem(f"{ppath}.die", f"'{pattern.die}' is not a die here (known: {known})")
+                )
                 continue
             spots = _ring_positions(pattern, die)
             names: list[str] = []
@@ -265,7 +267,9 @@ def _place_units(asm: Assembly, path: str, layout: AssemblyLayout) -> None:
             names = list(pattern.names or [])
             if names and len(names) != len(spots):
                 layout.problems.append(
-                    Problem(f"{ppath}.names", f"{len(names)} names for {len(spots)} positions; give one name each")
+                    Problem(
+                        f"{ppath}.names", f"{len(names)} names for {len(spots)} positions; give one name each"
+                    )
                 )
                 names = []
         for j, (edge, x, y) in enumerate(spots):
@@ -370,7 +374,10 @@ def _assign(asm: Assembly, path: str, layout: AssemblyLayout) -> None:
                 unit = layout.unit(target)
                 if unit is None:
                     layout.problems.append(
-                        Problem(mpath, f"'{target}' is not a unit or a die contact (units are U1..U{len(layout.units)})")
+                        Problem(
+                            mpath,
+                            f"'{target}' is not a unit or a die contact (units are U1..U{len(layout.units)})",
+                        )
                     )
                     continue
                 if _target_xy(unit, ic.kind) is None:
@@ -384,7 +391,10 @@ def _assign(asm: Assembly, path: str, layout: AssemblyLayout) -> None:
                     continue
                 used_units.add(target)
             explicit_contacts.add(qualified)
+            if "." in target:
+                explicit_contacts.add(target)  # its pad now carries the stitch: no automatic wire from it
             layout.connections.append(Connection(qualified, target, ic, mpath, i))
+    failed_dies: set[str] = set()  # dies whose automatic assignment already reported its contacts
     for die_name, (i, ic) in auto_by_die.items():
         ipath = f"{path}.interconnects[{i}]"
         contacts = [
@@ -403,6 +413,7 @@ def _assign(asm: Assembly, path: str, layout: AssemblyLayout) -> None:
                     "(wire bonds need units with a pad: pad_protrusion or plated_via)",
                 )
             )
+            failed_dies.add(die_name)
             continue
         cxy = np.array([(c.x, c.y) for c in contacts])
         uxy = np.array([_target_xy(u, ic.kind) for u in units])
@@ -410,36 +421,52 @@ def _assign(asm: Assembly, path: str, layout: AssemblyLayout) -> None:
         cost = np.where(dist <= ic.max_length_um, dist, 1e3 * ic.max_length_um + dist)
         rows, cols = linear_sum_assignment(cost)
         assigned = dict(zip(rows.tolist(), cols.tolist(), strict=True))
+        unassigned, too_far = [], []
         for k, c in enumerate(contacts):
             j = assigned.get(k)
-            if j is None or dist[k, j] > ic.max_length_um:
+            if j is None:
+                unassigned.append(c.name)
+            elif dist[k, j] > ic.max_length_um:
                 nearest = int(np.argmin(dist[k]))
-                why = (
-                    f"more contacts ({len(contacts)}) than free units ({len(units)})"
-                    if j is None
-                    else f"nearest free unit {units[nearest].name} is {dist[k, nearest]:.0f} um away, "
-                    f"beyond max_length_um {ic.max_length_um:g}"
+                too_far.append(
+                    f"{c.name} (nearest free unit {units[nearest].name} at {dist[k, nearest]:.0f} um)"
                 )
-                layout.problems.append(
-                    Problem(
-                        ipath,
-                        f"contact {c.name} has no conductive unit within reach ({why}); "
-                        "add units or map it explicitly",
-                    )
-                )
-                continue
-            layout.connections.append(Connection(c.name, units[j].name, ic, ipath, i))
-            used_units.add(units[j].name)
-    connected = {c.source for c in layout.connections} | {c.target for c in layout.connections}
-    for c in layout.contacts:
-        if c.name not in connected and nets.get(c.name) != NO_CONNECT:
+            else:
+                layout.connections.append(Connection(c.name, units[j].name, ic, ipath, i))
+                used_units.add(units[j].name)
+        if unassigned:
             layout.problems.append(
                 Problem(
-                    f"{path}.interconnects",
-                    f"contact {c.name} has no conductive unit within reach; add units, map it explicitly, "
-                    f"or mark it no-connect (nets: {{{c.name}: NC}})",
+                    ipath,
+                    f"{len(unassigned)} contacts have no conductive unit within reach: {len(contacts)} contacts of "
+                    f"{die_name} for {len(units)} free units ({', '.join(unassigned[:6])}"
+                    f"{', ...' if len(unassigned) > 6 else ''}); add units or map contacts explicitly",
                 )
             )
+        if too_far:
+            layout.problems.append(
+                Problem(
+                    ipath,
+                    f"{len(too_far)} contacts have no conductive unit within max_length_um {ic.max_length_um:g}: "
+                    f"{'; '.join(too_far[:4])}{'; ...' if len(too_far) > 4 else ''}; add units or raise max_length_um",
+                )
+            )
+        failed_dies.add(die_name)
+    connected = {c.source for c in layout.connections} | {c.target for c in layout.connections}
+    lonely = [
+        c.name
+        for c in layout.contacts
+        if c.name not in connected and nets.get(c.name) != NO_CONNECT and c.die not in failed_dies
+    ]
+    if lonely:
+        layout.problems.append(
+            Problem(
+                f"{path}.interconnects",
+                f"{len(lonely)} contacts have no conductive element to a unit ({', '.join(lonely[:6])}"
+                f"{', ...' if len(lonely) > 6 else ''}); add an interconnect for their die, map them explicitly, "
+                f"or mark them no-connect (nets: {{{lonely[0]}: NC}})",
+            )
+        )
 
 
 def _nets(asm: Assembly, path: str, layout: AssemblyLayout) -> None:
@@ -463,7 +490,9 @@ def _nets(asm: Assembly, path: str, layout: AssemblyLayout) -> None:
             explicit = conn.target in asm.nets and conn.source in asm.nets
             if explicit and src != dst:
                 layout.problems.append(
-                    Problem(conn.path, f"{conn.source} is on net {src} but is wired to {conn.target} on net {dst}")
+                    Problem(
+                        conn.path, f"{conn.source} is on net {src} but is wired to {conn.target} on net {dst}"
+                    )
                 )
             elif conn.target not in asm.nets:
                 nets[conn.target] = src
@@ -475,7 +504,9 @@ def _nets(asm: Assembly, path: str, layout: AssemblyLayout) -> None:
         src = nets.get(conn.source)
         previous = nets.get(conn.target)
         if previous is not None and previous != src:
-            layout.problems.append(Problem(conn.path, f"unit {conn.target} would join nets {previous} and {src}"))
+            layout.problems.append(
+                Problem(conn.path, f"unit {conn.target} would join nets {previous} and {src}")
+            )
         nets[conn.target] = src
     for u in layout.units:
         nets.setdefault(u.name, None)

@@ -17,7 +17,10 @@ SEGMENTS = 24
 def _bezier(p: np.ndarray, t: np.ndarray) -> np.ndarray:
     u = 1 - t
     return (
-        (u**3)[:, None] * p[0] + (3 * u * u * t)[:, None] * p[1] + (3 * u * t * t)[:, None] * p[2] + (t**3)[:, None] * p[3]
+        (u**3)[:, None] * p[0]
+        + (3 * u * u * t)[:, None] * p[1]
+        + (3 * u * t * t)[:, None] * p[2]
+        + (t**3)[:, None] * p[3]
     )
 
 

@@ -9,7 +9,6 @@ substrate below with a land and a joint under each unit of the lowest level. The
 
 from __future__ import annotations
 
-
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,8 +64,20 @@ def base_thickness(asm: Assembly) -> float:
 
 
 def _hollow_axis(
-    built: _Built, part: str, net: str | None, unit: PlacedUnit, z0: float, z1: float, r: float, material: str,
-    r_hole: float, through: bool, open_end: str, depth: float | None, fill: Fill | None, role: str,
+    built: _Built,
+    part: str,
+    net: str | None,
+    unit: PlacedUnit,
+    z0: float,
+    z1: float,
+    r: float,
+    material: str,
+    r_hole: float,
+    through: bool,
+    open_end: str,
+    depth: float | None,
+    fill: Fill | None,
+    role: str,
 ) -> None:
     """A vertical conductor of radius r over [z0, z1], with a hollow (through or blind) and optional fill."""
     x, y = unit.x, unit.y
@@ -81,13 +92,17 @@ def _hollow_axis(
         h0, h1 = z0, z0 + (depth or 0.0)
     if h0 > z0:
         built.add(_Piece(part, "column.closed", role, material, Cylinder(x, y, r, z0, h0), net))
-    built.add(_Piece(part, "column", role, material, Tube(z0=h0, z1=h1, cx=x, cy=y, r=r, r_inner=r_hole), net))
+    built.add(
+        _Piece(part, "column", role, material, Tube(z0=h0, z1=h1, cx=x, cy=y, r=r, r_inner=r_hole), net)
+    )
     if h1 < z1:
         built.add(_Piece(part, "column.closed", role, material, Cylinder(x, y, r, h1, z1), net))
     if fill is not None:
         f0 = h0 + (fill.recess_um if through or open_end == "bottom" else 0.0)
         f1 = h1 - (fill.recess_um if through or open_end == "top" else 0.0)
-        built.add(_Piece(part, "fill", "conductive_unit.fill", fill.material, Cylinder(x, y, r_hole, f0, f1), net))
+        built.add(
+            _Piece(part, "fill", "conductive_unit.fill", fill.material, Cylinder(x, y, r_hole, f0, f1), net)
+        )
 
 
 def _unit_pieces(built: _Built, unit: PlacedUnit, net: str | None, thickness: float, base_um: float) -> None:
@@ -97,9 +112,20 @@ def _unit_pieces(built: _Built, unit: PlacedUnit, net: str | None, thickness: fl
     if isinstance(s, PostUnit):
         h = s.hollow
         _hollow_axis(
-            built, part, net, unit, -s.protrude_bottom_um, thickness + s.protrude_top_um, s.diameter_um / 2,
-            s.material, h.diameter_um / 2 if h else 0.0, h.through if h else True, h.open_end if h else "top",
-            h.depth_um if h else None, s.fill, "conductive_unit.post",
+            built,
+            part,
+            net,
+            unit,
+            -s.protrude_bottom_um,
+            thickness + s.protrude_top_um,
+            s.diameter_um / 2,
+            s.material,
+            h.diameter_um / 2 if h else 0.0,
+            h.through if h else True,
+            h.open_end if h else "top",
+            h.depth_um if h else None,
+            s.fill,
+            "conductive_unit.post",
         )
     elif isinstance(s, PadProtrusionUnit):
         pad_z = (-s.protrude_bottom_um, s.pad.thickness_um)
@@ -109,7 +135,9 @@ def _unit_pieces(built: _Built, unit: PlacedUnit, net: str | None, thickness: fl
             pad = Cylinder(unit.x, unit.y, s.pad.size_um / 2, *pad_z)
         built.add(_Piece(part, "pad", "conductive_unit.pad", s.material, pad, net))
         px, py = column_point(unit)
-        prot = Cylinder(px, py, s.protrusion_diameter_um / 2, s.pad.thickness_um, thickness + s.protrude_top_um)
+        prot = Cylinder(
+            px, py, s.protrusion_diameter_um / 2, s.pad.thickness_um, thickness + s.protrude_top_um
+        )
         built.add(_Piece(part, "protrusion", "conductive_unit.protrusion", s.material, prot, net))
     else:
         assert isinstance(s, PlatedViaUnit)
@@ -117,24 +145,47 @@ def _unit_pieces(built: _Built, unit: PlacedUnit, net: str | None, thickness: fl
         sac = s.remnant_thickness_um
         flange = s.flange_thickness_um if s.flange_overhang_um > 0 else 0.0
         r_hole = r - s.plating_thickness_um if s.plating_thickness_um is not None else 0.0
-        pad = Tube(z0=base_um, z1=base_um + s.pad.thickness_um, cx=unit.x, cy=unit.y, r=s.pad.diameter_um / 2,
-                   r_inner=r)
+        pad = Tube(
+            z0=base_um,
+            z1=base_um + s.pad.thickness_um,
+            cx=unit.x,
+            cy=unit.y,
+            r=s.pad.diameter_um / 2,
+            r_inner=r,
+        )
         built.add(_Piece(part, "pad", "conductive_unit.pad", s.pad.material, pad, net))
         _hollow_axis(
-            built, part, net, unit, -sac - flange, thickness + sac + flange, r, s.material, r_hole, True, "top",
-            None, s.fill, "conductive_unit.via",
+            built,
+            part,
+            net,
+            unit,
+            -sac - flange,
+            thickness + sac + flange,
+            r,
+            s.material,
+            r_hole,
+            True,
+            "top",
+            None,
+            s.fill,
+            "conductive_unit.via",
         )
         # The column above runs through the flanges; the flange rings add only the overhang.
         if flange > 0:
             rf = r + s.flange_overhang_um
-            for name, z0, z1 in (("flange.bottom", -sac - flange, -sac), ("flange.top", thickness + sac,
-                                                                              thickness + sac + flange)):
+            for name, z0, z1 in (
+                ("flange.bottom", -sac - flange, -sac),
+                ("flange.top", thickness + sac, thickness + sac + flange),
+            ):
                 ring = Tube(z0=z0, z1=z1, cx=unit.x, cy=unit.y, r=rf, r_inner=r)
                 built.add(_Piece(part, name, "conductive_unit.flange", s.material, ring, net))
             if sac > 0:
-                for name, z0, z1 in (("remnant.bottom", -sac, 0.0), ("remnant.top", thickness, thickness + sac)):
+                for name, z0, z1 in (
+                    ("remnant.bottom", -sac, 0.0),
+                    ("remnant.top", thickness, thickness + sac),
+                ):
                     ring = Tube(z0=z0, z1=z1, cx=unit.x, cy=unit.y, r=rf, r_inner=r)
-                    built.add(_Piece(part, name, "conductive_unit.remnant", s.remnant_material, ring, None))
+                    built.add(_Piece(part, name, "conductive_unit.remnant", s.remnant_material, ring, net))
     pieces = built.pieces[start:]
     built.unit_pieces[unit.name] = [p.piece for p in pieces]
     built.unit_z[unit.name] = (min(p.shape.bbox[2] for p in pieces), max(p.shape.bbox[5] for p in pieces))
@@ -145,7 +196,9 @@ def _assembly_pieces(layout: AssemblyLayout) -> tuple[_Built, list[ConnectionInf
     body = asm.body
     sx, sy, t = body.size_um[0], body.size_um[1], body.thickness_um
     built = _Built()
-    built.add(_Piece("body", "mold", "body", body.material, Box.centred(0, 0, sx, sy, 0, t), matrix=True, rank=0))
+    built.add(
+        _Piece("body", "mold", "body", body.material, Box.centred(0, 0, sx, sy, 0, t), matrix=True, rank=0)
+    )
     tb = base_thickness(asm)
     if body.base:
         base_dies = [d for d in layout.dies if d.spec.stacked_on is None]
@@ -168,8 +221,13 @@ def _assembly_pieces(layout: AssemblyLayout) -> tuple[_Built, list[ConnectionInf
         second = d.spec.stacked_on is not None
         prefix = "second_die" if second else "die"
         built.add(
-            _Piece(d.name, "die", prefix, d.spec.material,
-                   Box(z0=d.z_back, z1=d.z_front, x0=d.x0, y0=d.y0, x1=d.x1, y1=d.y1))
+            _Piece(
+                d.name,
+                "die",
+                prefix,
+                d.spec.material,
+                Box(z0=d.z_back, z1=d.z_front, x0=d.x0, y0=d.y0, x1=d.x1, y1=d.y1),
+            )
         )
         if d.attach_z and d.spec.attach:
             a = Box(z0=d.attach_z[0], z1=d.attach_z[1], x0=d.x0, y0=d.y0, x1=d.x1, y1=d.y1)
@@ -192,8 +250,16 @@ def _assembly_pieces(layout: AssemblyLayout) -> tuple[_Built, list[ConnectionInf
             d = ic.diameter_um
             ball_d = ic.ball_diameter_um or BALL_DIAMETER_FACTOR * d
             ball_top = src.z1 + BALL_HEIGHT_FACTOR * d
-            built.add(_Piece(part, "ball", "conductive_element.wire_bond", ic.material,
-                             Cylinder(src.x, src.y, ball_d / 2, src.z1, ball_top), net))
+            built.add(
+                _Piece(
+                    part,
+                    "ball",
+                    "conductive_element.wire_bond",
+                    ic.material,
+                    Cylinder(src.x, src.y, ball_d / 2, src.z1, ball_top),
+                    net,
+                )
+            )
             target_contact = layout.contact(conn.target)
             if target_contact is not None:
                 end = (target_contact.x, target_contact.y, target_contact.z1 + d / 2)
@@ -212,10 +278,19 @@ def _assembly_pieces(layout: AssemblyLayout) -> tuple[_Built, list[ConnectionInf
             unit = layout.unit(conn.target)
             assert unit is not None
             ux, uy = column_point(unit)
-            built.add(_Piece(part, "via", "conductive_element.via", ic.material,
-                             Cylinder(src.x, src.y, ic.diameter_um / 2, src.z1, t), net))
-            trace = Trace(z0=t, z1=t + ic.trace_thickness_um, xa=src.x, ya=src.y, xb=ux, yb=uy,
-                          width=ic.trace_width_um)
+            built.add(
+                _Piece(
+                    part,
+                    "via",
+                    "conductive_element.via",
+                    ic.material,
+                    Cylinder(src.x, src.y, ic.diameter_um / 2, src.z1, t),
+                    net,
+                )
+            )
+            trace = Trace(
+                z0=t, z1=t + ic.trace_thickness_um, xa=src.x, ya=src.y, xb=ux, yb=uy, width=ic.trace_width_um
+            )
             built.add(_Piece(part, "trace", "conductive_element.trace", ic.material, trace, net))
             length = (t - src.z1) + trace.length
         else:
@@ -223,7 +298,9 @@ def _assembly_pieces(layout: AssemblyLayout) -> tuple[_Built, list[ConnectionInf
             unit = layout.unit(conn.target)
             assert unit is not None
             ux, uy = column_point(unit)
-            trace = Trace(z0=src.z0, z1=src.z0 + ic.thickness_um, xa=src.x, ya=src.y, xb=ux, yb=uy, width=ic.width_um)
+            trace = Trace(
+                z0=src.z0, z1=src.z0 + ic.thickness_um, xa=src.x, ya=src.y, xb=ux, yb=uy, width=ic.width_um
+            )
             built.add(_Piece(part, "trace", "conductive_element.rdl", ic.material, trace, net))
             length = trace.length
         connections.append(ConnectionInfo(conn.source, conn.target, ic.kind, part, net, length))
@@ -307,8 +384,12 @@ def build_model(design: Design) -> Model:
                 z1 = z_offset + level.built.unit_z[up][0]
                 part = f"joint:{level.name}/{up}"
                 sid = f"{part}/solder"
-                solids.append(Solid(sid, part, "joint", joint.material,
-                                    Cylinder(x, y, joint.diameter_um / 2, z0, z1)))
+                net = _net(level, level.layout.nets.get(up)) or _net(below, below.layout.nets.get(low))
+                solids.append(
+                    Solid(
+                        sid, part, "joint", joint.material, Cylinder(x, y, joint.diameter_um / 2, z0, z1), net
+                    )
+                )
                 joints.append(JointInfo(part, sid, f"{level.name}/{up}", f"{below.name}/{low}"))
         solids.extend(_instance_solids(level, z_offset))
         placed.append(_placed_assembly(level, z_offset))
@@ -323,6 +404,13 @@ def build_model(design: Design) -> Model:
     return Model(design.name, tuple(solids), tuple(placed), tuple(joints), substrate_part, materials)
 
 
+def _net(level: _Level, net: str | None) -> str | None:
+    """Model-wide net name: a default net (named after its contact) is qualified with the level's name."""
+    if net is not None and level.layout.contact(net) is not None:
+        return f"{level.name}/{net}"
+    return net
+
+
 def _instance_solids(level: _Level, dz: float) -> list[Solid]:
     out = []
     for p in level.built.pieces:
@@ -334,7 +422,7 @@ def _instance_solids(level: _Level, dz: float) -> list[Solid]:
                 role=p.role,
                 material=p.material,
                 shape=moved(p.shape, level.dx, level.dy, dz),
-                net=p.net,
+                net=_net(level, p.net),
                 assembly=level.name,
                 matrix=p.matrix,
                 rank=p.rank,
@@ -363,8 +451,16 @@ def _placed_assembly(level: _Level, dz: float) -> PlacedAssembly:
             back_exposed=d.spec.back_exposed,
             attach_solid=f"{n}/{d.name}/attach" if d.attach_z and d.spec.attach else None,
             contacts=tuple(
-                ContactInfo(c.name, d.name, f"{n}/{c.name}/pad", c.x + dx, c.y + dy, c.size, c.z1 + dz,
-                            lay.nets.get(c.name))
+                ContactInfo(
+                    c.name,
+                    d.name,
+                    f"{n}/{c.name}/pad",
+                    c.x + dx,
+                    c.y + dy,
+                    c.size,
+                    c.z1 + dz,
+                    _net(level, lay.nets.get(c.name)),
+                )
                 for c in d.contacts
             ),
             power_w=d.spec.power_w,
@@ -380,13 +476,14 @@ def _placed_assembly(level: _Level, dz: float) -> PlacedAssembly:
             y=u.y + dy,
             edge=u.edge,
             outward=u.outward,
-            net=lay.nets.get(u.name),
+            net=_net(level, lay.nets.get(u.name)),
             solids=tuple(f"{n}/{u.name}/{piece}" for piece in level.built.unit_pieces[u.name]),
         )
         for u in lay.units
     )
     connections = tuple(
-        ConnectionInfo(c.source, c.target, c.kind, f"{n}/{c.part}", c.net, c.length_um) for c in level.connections
+        ConnectionInfo(c.source, c.target, c.kind, f"{n}/{c.part}", _net(level, c.net), c.length_um)
+        for c in level.connections
     )
     base = tuple(f"{n}/base/{p.piece}" for p in level.built.pieces if p.role == "body.base")
     return PlacedAssembly(
@@ -416,8 +513,15 @@ def _substrate(design: Design, lowest: _Level) -> tuple[list[Solid], list[JointI
     lam_bottom = lam_top - sub.thickness_um
     sx, sy = sub.size_um
     solids = [
-        Solid("substrate/laminate", "substrate", "substrate", sub.material,
-              Box.centred(0, 0, sx, sy, lam_bottom, lam_top), matrix=True, rank=0)
+        Solid(
+            "substrate/laminate",
+            "substrate",
+            "substrate",
+            sub.material,
+            Box.centred(0, 0, sx, sy, lam_bottom, lam_top),
+            matrix=True,
+            rank=0,
+        )
     ]
     n = sub.copper_layers
     for k in range(n):
@@ -425,17 +529,33 @@ def _substrate(design: Design, lowest: _Level) -> tuple[list[Solid], list[JointI
         plane = Box.centred(0, 0, sx, sy, zc - sub.copper_thickness_um / 2, zc + sub.copper_thickness_um / 2)
         solids.append(Solid(f"substrate/copper{k + 1}", "substrate", "substrate.copper", "copper", plane))
     joints = []
-    nets = lowest.layout.nets
     for u in lowest.layout.units:
+        net = _net(lowest, lowest.layout.nets.get(u.name))
         x, y = u.x + lowest.dx, u.y + lowest.dy
         unit_bottom = lowest.built.unit_z[u.name][0]
         land_part = f"substrate/land:{u.name}"
-        solids.append(Solid(f"{land_part}/land", land_part, "substrate.land", sub.land_material,
-                            Cylinder(x, y, sub.land_diameter_um / 2, land_bottom, land_top), nets.get(u.name)))
+        solids.append(
+            Solid(
+                f"{land_part}/land",
+                land_part,
+                "substrate.land",
+                sub.land_material,
+                Cylinder(x, y, sub.land_diameter_um / 2, land_bottom, land_top),
+                net,
+            )
+        )
         part = f"joint:substrate/{u.name}"
         sid = f"{part}/solder"
-        solids.append(Solid(sid, part, "joint", sub.joint.material,
-                            Cylinder(x, y, sub.joint.diameter_um / 2, land_top, unit_bottom), nets.get(u.name)))
+        solids.append(
+            Solid(
+                sid,
+                part,
+                "joint",
+                sub.joint.material,
+                Cylinder(x, y, sub.joint.diameter_um / 2, land_top, unit_bottom),
+                net,
+            )
+        )
         joints.append(JointInfo(part, sid, f"{lowest.name}/{u.name}", land_part))
     return solids, joints
 
@@ -447,5 +567,3 @@ def unit_height_extent(model: Model, unit: UnitInfo) -> tuple[float, float]:
 
 
 __all__ = ["build_model", "match_units", "unit_height_extent"]
-
-

@@ -72,7 +72,9 @@ class Prism:
 
     def signed_distance(self, points: Array) -> Array:
         pts = np.atleast_2d(points)
-        return _combine(self.xy_distance(pts[:, 0], pts[:, 1]), _z_interval_distance(pts[:, 2], self.z0, self.z1))
+        return _combine(
+            self.xy_distance(pts[:, 0], pts[:, 1]), _z_interval_distance(pts[:, 2], self.z0, self.z1)
+        )
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,9 @@ class Tube(Prism):
     def section(self, resolution: int = 64) -> shapely.Geometry:
         outer = shapely.Point(self.cx, self.cy).buffer(self.r, quad_segs=resolution)
         if self.r_inner > 0:
-            return outer.difference(shapely.Point(self.cx, self.cy).buffer(self.r_inner, quad_segs=resolution))
+            return outer.difference(
+                shapely.Point(self.cx, self.cy).buffer(self.r_inner, quad_segs=resolution)
+            )
         return outer
 
     def xy_distance(self, x: Array, y: Array) -> Array:
@@ -140,7 +144,12 @@ class Tube(Prism):
 
     def to_dict(self) -> dict[str, Any]:
         kind = "tube" if self.r_inner > 0 else "cylinder"
-        data: dict[str, Any] = {"kind": kind, "axis": [self.cx, self.cy], "z": [self.z0, self.z1], "r": self.r}
+        data: dict[str, Any] = {
+            "kind": kind,
+            "axis": [self.cx, self.cy],
+            "z": [self.z0, self.z1],
+            "r": self.r,
+        }
         if self.r_inner > 0:
             data["r_inner"] = self.r_inner
         return data
@@ -261,12 +270,31 @@ Shape = Box | Tube | Trace | Wire
 def moved(shape: Shape, dx: float, dy: float, dz: float) -> Shape:
     """The same shape translated by (dx, dy, dz)."""
     if isinstance(shape, Box):
-        return Box(z0=shape.z0 + dz, z1=shape.z1 + dz, x0=shape.x0 + dx, y0=shape.y0 + dy, x1=shape.x1 + dx,
-                   y1=shape.y1 + dy)
+        return Box(
+            z0=shape.z0 + dz,
+            z1=shape.z1 + dz,
+            x0=shape.x0 + dx,
+            y0=shape.y0 + dy,
+            x1=shape.x1 + dx,
+            y1=shape.y1 + dy,
+        )
     if isinstance(shape, Tube):
-        return Tube(z0=shape.z0 + dz, z1=shape.z1 + dz, cx=shape.cx + dx, cy=shape.cy + dy, r=shape.r,
-                    r_inner=shape.r_inner)
+        return Tube(
+            z0=shape.z0 + dz,
+            z1=shape.z1 + dz,
+            cx=shape.cx + dx,
+            cy=shape.cy + dy,
+            r=shape.r,
+            r_inner=shape.r_inner,
+        )
     if isinstance(shape, Trace):
-        return Trace(z0=shape.z0 + dz, z1=shape.z1 + dz, xa=shape.xa + dx, ya=shape.ya + dy, xb=shape.xb + dx,
-                     yb=shape.yb + dy, width=shape.width)
+        return Trace(
+            z0=shape.z0 + dz,
+            z1=shape.z1 + dz,
+            xa=shape.xa + dx,
+            ya=shape.ya + dy,
+            xb=shape.xb + dx,
+            yb=shape.yb + dy,
+            width=shape.width,
+        )
     return Wire(path=tuple((x + dx, y + dy, z + dz) for x, y, z in shape.path), diameter=shape.diameter)

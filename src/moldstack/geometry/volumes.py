@@ -7,6 +7,7 @@ these intersections are all a net volume needs.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -38,7 +39,7 @@ def disc_rect_area(cx: float, cy: float, r: float, x0: float, y0: float, x1: flo
             cuts.update(x for x in (-xc, xc) if a < x < b)
     edges = sorted(cuts)
     area = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         mid = 0.5 * (lo + hi)
         s = math.sqrt(max(r * r - mid * mid, 0.0))
         top_is_arc = s < yhi
@@ -57,10 +58,9 @@ def disc_rect_area(cx: float, cy: float, r: float, x0: float, y0: float, x1: flo
 def intersection_volume(shape: Shape, box: Box) -> float:
     """Volume of ``shape`` inside ``box`` (um^3)."""
     if isinstance(shape, Wire):
+        if _inside(shape, box):
+            return shape.volume
         bx = shape.bbox
-        if bx[0] >= box.x0 and bx[1] >= box.y0 and bx[2] >= box.z0 and bx[3] <= box.x1 and bx[4] <= box.y1:
-            if bx[5] <= box.z1:
-                return shape.volume
         if bx[3] <= box.x0 or bx[0] >= box.x1 or bx[4] <= box.y0 or bx[1] >= box.y1:
             return 0.0
         if bx[5] <= box.z0 or bx[2] >= box.z1:
@@ -117,6 +117,11 @@ def net_volumes(solids: Sequence[Solid]) -> dict[str, float]:
 
 def _inside(shape: Shape, box: Box) -> bool:
     b = shape.bbox
-    return b[0] >= box.x0 and b[1] >= box.y0 and b[2] >= box.z0 and b[3] <= box.x1 and b[4] <= box.y1 and (
-        b[5] <= box.z1
+    return (
+        b[0] >= box.x0
+        and b[1] >= box.y0
+        and b[2] >= box.z0
+        and b[3] <= box.x1
+        and b[4] <= box.y1
+        and (b[5] <= box.z1)
     )

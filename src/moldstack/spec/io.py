@@ -74,7 +74,9 @@ def parse_yaml(text: str | bytes, source: str = "spec") -> tuple[Any, dict[str, 
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise SpecError([Problem(source, f"is not UTF-8 text (byte {exc.start}); a spec is a YAML file")]) from None
+            raise SpecError(
+                [Problem(source, f"is not UTF-8 text (byte {exc.start}); a spec is a YAML file")]
+            ) from None
     if len(text) > MAX_SPEC_BYTES:
         raise SpecError([Problem(source, f"{len(text):,} characters is larger than {MAX_SPEC_BYTES:,}")])
     if "\x00" in text:
@@ -122,7 +124,9 @@ def read_spec_text(path: str | Path) -> bytes:
         if not p.is_file():
             raise SpecError([Problem(str(p), "is not a file")])
         if size > MAX_SPEC_BYTES:
-            raise SpecError([Problem(str(p), f"is {size:,} bytes; a spec file is at most {MAX_SPEC_BYTES:,} bytes")])
+            raise SpecError(
+                [Problem(str(p), f"is {size:,} bytes; a spec file is at most {MAX_SPEC_BYTES:,} bytes")]
+            )
         return p.read_bytes()
     except FileNotFoundError:
         raise SpecError([Problem(str(p), "no such file")]) from None

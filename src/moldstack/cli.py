@@ -1,0 +1,287 @@
+"""The ``moldstack`` command: thin on purpose. It parses arguments, calls the library and prints with rich.
+
+Results go to stdout (with ``--json`` nothing but one JSON document); messages and spec problems go to stderr,
+each naming the file it is about. Exit codes: 0 success; 2 bad input (spec problems, a missing or unreadable
+file, a bad option); 70 an internal error (a bug in moldstack). No traceback reaches the user unless the
+global ``--debug`` option is given.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+import moldstack
+from moldstack.output import OUTPUT_WRITERS, BuildInputs, json_text, write_outputs, write_text
+from moldstack.spec.errors import Problem, SpecError
+from moldstack.templates import TEMPLATES, TemplateNotFoundError, template_path
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL_ERROR = 70
+PARTS_SHOWN = 3
+
+app = typer.Typer(
+    name="moldstack",
+    help="Design, build, verify and analyse stackable molded microelectronic packages from one spec file.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Template(StrEnum):
+    """The starter specs ``moldstack new`` can write (see :data:`moldstack.templates.TEMPLATES`)."""
+
+    claim1 = "claim1"
+    pop = "pop"
+    stacked_die = "stacked-die"
+    hollow_units = "hollow-units"
+
+
+DEFAULT_TEMPLATE = Template.claim1
+
+
+@dataclass(frozen=True)
+class GlobalOptions:
+    """Options given before the command, shared by every command."""
+
+    debug: bool = False
+
+
+class UsageError(Exception):
+    """A bad file or option the user can fix; ends the command with exit code 2 and the message."""
+
+
+SpecArg = Annotated[Path, typer.Argument(help="The spec file (YAML).", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout, nothing else.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"moldstack {moldstack.__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the Python traceback of any error.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Design, build, verify and analyse stackable molded microelectronic packages from one spec file.
+
+    Lengths in specs are micrometres; the origin is the centre of the body's bottom face, z up.
+    """
+    ctx.obj = GlobalOptions(debug=debug)
+
+
+def _debug(ctx: typer.Context) -> bool:
+    options = ctx.find_root().obj
+    return isinstance(options, GlobalOptions) and options.debug
+
+
+def _say_error(message: str) -> None:
+    err_console.print(Text("error: ", style="bold red") + Text(message))
+
+
+def print_problems(source: str, problems: Sequence[Problem]) -> None:
+    """Every problem on its own line, ``path (line N): message``, after a line naming the file when needed."""
+    if any(p.path != source for p in problems):
+        count = len(problems)
+        err_console.print(Text(f"{source}: {count} problem{'s' if count != 1 else ''}", style="bold red"))
+    for problem in problems:
+        err_console.print(Text(str(problem)))
+
+
+def _os_message(exc: OSError) -> str:
+    reason = (exc.strerror or str(exc)).lower()
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
+@contextmanager
+def reporting(ctx: typer.Context, source: str | None = None) -> Iterator[None]:
+    """Turn errors into messages and exit codes; with ``--debug`` the traceback is printed first."""
+    debug = _debug(ctx)
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        if isinstance(exc, SpecError):
+            print_problems(source or "spec", exc.problems)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        if isinstance(exc, UsageError | TemplateNotFoundError):
+            _say_error(str(exc))
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        if isinstance(exc, OSError):
+            _say_error(_os_message(exc))
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        hint = "" if debug else "; run `moldstack --debug ...` for the traceback"
+        _say_error(f"internal error ({type(exc).__name__}: {exc}){hint}. This is a bug in moldstack.")
+        raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+
+
+@app.command()
+def new(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The spec file to write.", show_default=False)],
+    template: Annotated[
+        Template, typer.Option("--template", "-t", help="Which starter design to copy.")
+    ] = DEFAULT_TEMPLATE,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
+) -> None:
+    """Write a commented starter spec, copied from a bundled example."""
+    with reporting(ctx, str(file)):
+        if file.is_dir():
+            raise UsageError(f"{file}: is a folder; give the name of the spec file to write")
+        if file.exists() and not force:
+            raise UsageError(f"{file}: already exists; pass --force to overwrite it")
+        example = template_path(template.value)
+        header = (
+            f"# Starter spec written by `moldstack new --template {template.value}` "
+            f"from the example {TEMPLATES[template.value]}.\n"
+            f"# Check it with `moldstack validate {file}`; see the JSON Schema with `moldstack schema`.\n"
+        )
+        file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            write_text(file, header + example.read_text(encoding="utf-8"), overwrite=force)
+        except FileExistsError:
+            raise UsageError(f"{file}: already exists; pass --force to overwrite it") from None
+    console.print(Text(f"wrote {file} (template {template.value}); check it with: moldstack validate {file}"))
+
+
+@app.command()
+def validate(ctx: typer.Context, spec: SpecArg) -> None:
+    """Check a spec: print `ok`, or every problem (field path, line, what is wrong) and exit 2."""
+    with reporting(ctx, str(spec)):
+        moldstack.load(str(spec))
+    console.print("ok")
+
+
+@app.command()
+def schema(ctx: typer.Context) -> None:
+    """Print the spec's JSON Schema (for editor completion and validation)."""
+    from moldstack.spec.io import json_schema  # noqa: PLC0415 - only this command needs it
+
+    with reporting(ctx):
+        text = json_schema()
+    typer.echo(text)
+
+
+def _claim_chart(model: moldstack.Model) -> Any:
+    from moldstack import claims  # noqa: PLC0415 - the checks load only for the commands that use them
+
+    return claims(model)
+
+
+def _parts_summary(parts: Sequence[Any]) -> str:
+    names = [str(p) for p in parts]
+    shown = ", ".join(names[:PARTS_SHOWN])
+    more = ", ..." if len(names) > PARTS_SHOWN else ""
+    return f"{len(names)} part{'s' if len(names) != 1 else ''}: {shown}{more}"
+
+
+def _element_line(element: Mapping[str, Any]) -> Text:
+    words = str(element.get("element") or element.get("name") or element.get("text") or "")
+    parts = element.get("parts") or []
+    satisfied = element.get("holds", element.get("satisfied", bool(parts)))
+    mark = Text("✓ ", style="green") if satisfied else Text("✗ ", style="red")
+    detail = _parts_summary(parts) if parts else str(element.get("reason") or "no part satisfies it")
+    return mark + Text(f"{words}: {detail}" if words else detail)
+
+
+def claims_table(chart: Mapping[str, Any]) -> Table:
+    """The claim chart (``ClaimChart.to_dict()``) as a table: claim, holds, each element's parts or reason."""
+    table = Table(title="Claim chart", show_lines=True)
+    table.add_column("claim", justify="right", no_wrap=True)
+    table.add_column("holds", no_wrap=True)
+    table.add_column("elements: the parts that satisfy each, or why none does")
+    for number, claim in chart.get("claims", {}).items():
+        holds = bool(claim.get("holds"))
+        elements = [_element_line(e) for e in claim.get("elements", [])]
+        reason = claim.get("reason")
+        if not elements and reason:
+            elements = [Text(str(reason))]
+        table.add_row(
+            str(number),
+            Text("yes", style="bold green") if holds else Text("no", style="red"),
+            Text("\n").join(elements),
+        )
+    return table
+
+
+def holding_claims(chart: Mapping[str, Any]) -> list[str]:
+    """The numbers of the claims that hold, in the chart's order."""
+    return [str(n) for n, claim in chart.get("claims", {}).items() if claim.get("holds")]
+
+
+@app.command()
+def claims(ctx: typer.Context, spec: SpecArg, as_json: JsonOpt = False) -> None:
+    """The claim chart: whether each claim holds, with the parts that satisfy each element."""
+    with reporting(ctx, str(spec)):
+        model = moldstack.build(moldstack.load(str(spec)))
+        chart = _claim_chart(model).to_dict()
+    if as_json:
+        typer.echo(json_text(chart), nl=False)
+        return
+    console.print(claims_table(chart))
+    held = holding_claims(chart)
+    console.print(Text(f"{spec}: claims that hold: {', '.join(held) if held else 'none'}"))
+
+
+@app.command()
+def build(
+    ctx: typer.Context,
+    spec: SpecArg,
+    out_dir: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Folder for the outputs (created if needed).", show_default=False),
+    ],
+) -> None:
+    """Build a spec and write every output (model.json, claims.json) into a folder, each file atomically."""
+    with reporting(ctx, str(spec)):
+        if out_dir.exists() and not out_dir.is_dir():
+            raise UsageError(f"{out_dir}: is a file; give a folder for the outputs")
+        design = moldstack.load(str(spec))
+        inputs = BuildInputs(design=design, model=moldstack.build(design))
+        written = write_outputs(inputs, out_dir)
+        held = holding_claims(inputs.claim_chart.to_dict())
+    model = inputs.model
+    units = sum(len(a.units) for a in model.assemblies)
+    assemblies = len(model.assemblies)
+    parts = len({s.part for s in model.solids})
+    console.print(Text(f"built {model.name} from {spec}", style="bold"))
+    console.print(
+        f"  {len(model.solids)} solids, {parts} parts, {units} conductive units "
+        f"in {assemblies} assembl{'ies' if assemblies != 1 else 'y'}"
+    )
+    console.print(f"  claims that hold: {', '.join(held) if held else 'none'}")
+    console.print(Text(f"wrote {len(written)} files to {out_dir}:"))
+    descriptions = {w.name: w.description for w in OUTPUT_WRITERS}
+    for path in written:
+        note = descriptions.get(path.name, "")
+        console.print(Text(f"  {path.name:<14} {note}".rstrip()))
+    first = next((w.name for w in OUTPUT_WRITERS if w.open_first), written[0].name if written else "")
+    console.print(Text(f"open {out_dir / first}", style="bold"))
+
+
+def main() -> None:
+    """Console-script entry point (``moldstack``)."""
+    app(prog_name="moldstack")

@@ -1,0 +1,199 @@
+"""Writing outputs: atomic files, JSON documents, and the list of files ``moldstack build`` writes.
+
+Every file is written to a temporary name in its own directory, flushed and synced to disk, then renamed over
+the target with :func:`os.replace`, so a reader sees either the old file or the whole new one, never half of
+one; an interrupted run leaves the previous outputs as they were. JSON is written with the keys in the order
+the results give them, indented, with numpy values turned into plain numbers and non-finite floats into
+``null`` (JSON has no NaN). Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import math
+import os
+import secrets
+import stat
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from moldstack.checks.claims import ClaimChart
+    from moldstack.geometry.model import Model
+    from moldstack.spec.design import Design
+
+_TEMP_SUFFIX = ".tmp"
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _open_temporary(target: Path) -> tuple[Path, int]:
+    """Create a new, empty temporary file next to ``target``; the umask applies as for any new file."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}{_TEMP_SUFFIX}")
+        try:
+            return temp, os.open(temp, flags, 0o666)
+        except FileExistsError:
+            continue
+
+
+def write_bytes(path: str | Path, data: bytes, *, overwrite: bool = True) -> Path:
+    """Write ``data`` to ``path`` atomically and durably; return the path.
+
+    With ``overwrite=False`` an existing file is left alone and :class:`FileExistsError` is raised, also when
+    another process creates the file while this one writes. An existing file's permissions are kept.
+    """
+    target = Path(path)
+    temp, fd = _open_temporary(target)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            with contextlib.suppress(FileNotFoundError):
+                temp.chmod(stat.S_IMODE(target.stat().st_mode))
+            temp.replace(target)
+        else:
+            _link_without_overwrite(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_directory(target.parent)
+    return target
+
+
+def _link_without_overwrite(temp: Path, target: Path) -> None:
+    """Give ``temp`` the name ``target`` only if no such file exists; a hard link refuses atomically."""
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        raise
+    except OSError:
+        # Hard links unsupported here (some network and FUSE file systems): check, then rename.
+        if target.exists():
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target)) from None
+        temp.replace(target)
+        return
+    temp.unlink()
+
+
+def write_text(path: str | Path, text: str, *, overwrite: bool = True) -> Path:
+    """Write ``text`` as UTF-8 to ``path`` atomically (see :func:`write_bytes`)."""
+    return write_bytes(path, text.encode("utf-8"), overwrite=overwrite)
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON data: numpy scalars and arrays to numbers and lists, NaN and infinity to None.
+
+    Mappings keep their key order (keys become strings); tuples, lists and sets become lists; objects with a
+    ``to_dict()`` method are converted with it; paths become strings.
+    """
+    if value is None or isinstance(value, bool | str | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return [jsonable(v) for v in sorted(value, key=str)]
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "to_dict"):
+        return jsonable(value.to_dict())
+    if hasattr(value, "tolist"):  # numpy arrays and numpy scalars
+        return jsonable(value.tolist())
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+def json_text(value: Any) -> str:
+    """``value`` as a JSON document: keys in their given order, indent 2, a final newline."""
+    return json.dumps(jsonable(value), indent=2, sort_keys=False, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def write_json(path: str | Path, value: Any, *, overwrite: bool = True) -> Path:
+    """Write ``value`` as a JSON document (see :func:`json_text`) to ``path`` atomically."""
+    return write_text(path, json_text(value), overwrite=overwrite)
+
+
+@dataclass(frozen=True)
+class BuildInputs:
+    """What the outputs of a build are made from; results several outputs share are computed once."""
+
+    design: Design
+    model: Model
+
+    @cached_property
+    def claim_chart(self) -> ClaimChart:
+        from moldstack import claims  # noqa: PLC0415 - the checks load only when an output needs them
+
+        return claims(self.model)
+
+
+@dataclass(frozen=True)
+class OutputWriter:
+    """One output of ``moldstack build``: its name under the output folder, what it holds, how it is written.
+
+    ``write`` receives the build inputs and the output folder and returns the paths it wrote (atomically).
+    The output with ``open_first`` is the one a user is pointed at when the build is done.
+    """
+
+    name: str
+    description: str
+    write: Callable[[BuildInputs, Path], Sequence[Path]]
+    open_first: bool = False
+
+
+def _write_model_json(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
+    return [write_json(out_dir / "model.json", inputs.model.to_dict())]
+
+
+def _write_claims_json(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
+    return [write_json(out_dir / "claims.json", inputs.claim_chart.to_dict())]
+
+
+OUTPUT_WRITERS: tuple[OutputWriter, ...] = (
+    OutputWriter(
+        "claims.json",
+        "claim chart: each claim holds or not, with the parts that satisfy each element",
+        _write_claims_json,
+        open_first=True,
+    ),
+    OutputWriter(
+        "model.json",
+        "built model: solids with part, role, material and net; counts and volumes",
+        _write_model_json,
+    ),
+)
+
+
+def write_outputs(
+    inputs: BuildInputs, out_dir: str | Path, writers: Sequence[OutputWriter] = OUTPUT_WRITERS
+) -> list[Path]:
+    """Create ``out_dir`` if needed and run every writer in order; return the paths written."""
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for writer in writers:
+        written.extend(writer.write(inputs, folder))
+    return written
