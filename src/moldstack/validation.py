@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import shapely
 from shapely import STRtree
 
-from moldstack.geometry.builder import base_thickness, build_model, match_units
+from moldstack.geometry.builder import BALL_HEIGHT_FACTOR, base_thickness, build_model, match_units
 from moldstack.geometry.interference import interferences
 from moldstack.geometry.model import Model, Solid
 from moldstack.materials import library_with
@@ -416,11 +416,12 @@ def _check_heights(ctx: _Ctx, asm: Assembly, path: str, layout: AssemblyLayout) 
             unit = layout.unit(conn.target)
             land = landing_point(unit, tb) if unit else None
             land_z = land[2] if land else 0.0
-        lowest_crown = land_z + 2 * ic.diameter_um
+        ball_top = src.z1 + BALL_HEIGHT_FACTOR * ic.diameter_um
+        lowest_crown = max(land_z, ball_top) + 2 * ic.diameter_um
         if crown_top < lowest_crown + 1e-9:
             ctx.add(
                 f"{path}.interconnects[{conn.index}].loop_height_um",
-                f"{_fmt(ic.loop_height_um)} um: the loop from {conn.source} must rise above its landing on "
+                f"{_fmt(ic.loop_height_um)} um: the loop from {conn.source} must rise above its ball and its landing on "
                 f"{conn.target} (at {_fmt(land_z)} um); needs at least {_fmt(lowest_crown - src.z1)} um",
             )
     if not needs:

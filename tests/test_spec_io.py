@@ -1,0 +1,37 @@
+"""Spec files: YAML round trip, JSON Schema, defaults."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tests.conftest import EXAMPLES
+
+import moldstack
+from moldstack.spec.io import json_schema
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
+def test_yaml_round_trip(name):
+    design = moldstack.load(EXAMPLES / name)
+    text = moldstack.dump(design)
+    again = moldstack.loads(text)
+    assert again == design
+    assert moldstack.dump(again) == text
+
+
+def test_schema_describes_the_spec():
+    schema = json.loads(json_schema())
+    assert "assemblies" in schema["properties"]
+    defs = schema["$defs"]
+    assert {"PostUnit", "PadProtrusionUnit", "PlatedViaUnit", "Die", "Stack", "Substrate"} <= set(defs)
+    assert defs["Body"]["additionalProperties"] is False
+
+
+def test_schema_validates_every_example():
+    jsonschema = pytest.importorskip("jsonschema")
+    import yaml
+
+    schema = json.loads(json_schema())
+    for path in EXAMPLES.glob("*.yaml"):
+        jsonschema.validate(yaml.safe_load(path.read_text()), schema)
