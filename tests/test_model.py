@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -195,8 +196,6 @@ def test_default_nets_are_qualified_per_level(models):
 
 
 def test_model_summary_is_json_ready(models):
-    import json
-
     data = models["claim14_stacked_die.yaml"].to_dict()
     text = json.dumps(data)
     assert '"second_die.terminal"' in text

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
+import yaml
 from tests.conftest import EXAMPLES
 
 import moldstack
@@ -29,9 +31,6 @@ def test_schema_describes_the_spec():
 
 
 def test_schema_validates_every_example():
-    jsonschema = pytest.importorskip("jsonschema")
-    import yaml
-
     schema = json.loads(json_schema())
     for path in EXAMPLES.glob("*.yaml"):
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)

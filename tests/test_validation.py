@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from tests.conftest import EXAMPLES, example_data, problems_of
 
+import moldstack
+
 PAD = "claim3_pad_protrusion.yaml"
 POP = "pop_on_substrate.yaml"
 
@@ -303,8 +305,6 @@ def test_problems_carry_yaml_lines(tmp_path):
     spec = tmp_path / "s.yaml"
     text = (EXAMPLES / PAD).read_text().replace("thickness_um: 600", "thickness_um: 400")
     spec.write_text(text)
-    import moldstack
-
     with pytest.raises(moldstack.SpecError) as err:
         moldstack.load(spec)
     problem = next(p for p in err.value.problems if p.path == "assemblies[0].body.thickness_um")
