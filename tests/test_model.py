@@ -201,3 +201,48 @@ def test_model_summary_is_json_ready(models):
     assert '"second_die.terminal"' in text
     assert data["solid_count"] == len(data["solids"])
     assert data["volume_per_material_mm3"]["silicon"] == pytest.approx((8 * 8 * 0.15) + (4 * 4 * 0.1))
+
+
+EXPLICIT = """
+moldstack: 1
+name: explicit
+assemblies:
+  - name: pkg
+    body: {size_um: [6000, 6000], thickness_um: 500}
+    dies:
+      - name: die1
+        size_um: [2000, 2000]
+        thickness_um: 150
+        standoff_um: 50
+        contacts:
+          pads:
+            - {name: A, at_um: [-800, 0]}
+            - {name: B, at_um: [800, 0], size_um: [90, 90]}
+    units:
+      - layout: list
+        at_um: [[-2000, 0], [2000, 0], [0, 2200]]
+        names: [W, E, N]
+        unit: {shape: pad_protrusion, pad: {size_um: 300, shape: round}, protrusion_diameter_um: 120}
+    interconnects:
+      - kind: wire_bond
+        map: {A: W, B: E}
+    nets: {die1.A: SIG}
+"""
+
+
+def test_explicit_contacts_units_and_map():
+    model = moldstack.build(moldstack.loads(EXPLICIT))
+    asm = model.assemblies[0]
+    assert [u.name for u in asm.units] == ["W", "E", "N"]
+    assert [u.edge for u in asm.units] == ["west", "east", "north"]
+    links = {(c.source, c.target) for c in asm.connections}
+    assert links == {("die1.A", "W"), ("die1.B", "E")}
+    nets = {u.name: u.net for u in asm.units}
+    assert nets == {"W": "SIG", "E": "pkg/die1.B", "N": None}
+    b = next(c for c in asm.dies[0].contacts if c.name == "die1.B")
+    assert b.size == (90, 90)
+    wires = [s for s in model.solids if s.shape.kind == "wire"]
+    assert len(wires) == 2
+    # crossed wires in one vertical plane (A at -800 to the east unit, B at +800 to the west one) collide
+    with pytest.raises(moldstack.SpecError, match="wire bond pkg/wire_bond:die1.A and wire bond"):
+        moldstack.loads(EXPLICIT.replace("map: {A: W, B: E}", "map: {A: E, B: W}"))

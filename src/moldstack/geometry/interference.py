@@ -70,8 +70,9 @@ def _prism_pair(a: Prism, b: Prism, tol: float) -> tuple[tuple[float, float, flo
     return (float(p.x), float(p.y), 0.5 * (z0 + z1)), min(width, z1 - z0)
 
 
-def _wire_pair(w: Wire, other: Solid, tol: float) -> tuple[tuple[float, float, float], float] | None:
-    pts = w.samples(w.radius / 4)
+def _wire_pair(
+    w: Wire, pts: np.ndarray, other: Solid, tol: float
+) -> tuple[tuple[float, float, float], float] | None:
     if isinstance(other.shape, Wire):
         gap = other.shape.centreline_distance(pts) - w.radius - other.shape.radius
     else:
@@ -91,14 +92,21 @@ def interferences(
     """Every pair of inclusions overlapping deeper than ``tolerance``, unless ``allowed(a, b)`` says it is intended."""
     inclusions = [s for s in solids if not s.matrix]
     found: list[Interference] = []
+    samples: dict[int, np.ndarray] = {}
+
+    def wire_points(k: int, wire: Wire) -> np.ndarray:
+        if k not in samples:
+            samples[k] = wire.samples(wire.radius / 4)
+        return samples[k]
+
     for i, j in candidate_pairs(inclusions, tolerance):
         a, b = inclusions[i], inclusions[j]
         if a.part == b.part or (allowed is not None and allowed(a, b)):
             continue
         if isinstance(a.shape, Wire):
-            hit = _wire_pair(a.shape, b, tolerance)
+            hit = _wire_pair(a.shape, wire_points(i, a.shape), b, tolerance)
         elif isinstance(b.shape, Wire):
-            hit = _wire_pair(b.shape, a, tolerance)
+            hit = _wire_pair(b.shape, wire_points(j, b.shape), a, tolerance)
         else:
             assert isinstance(a.shape, Prism) and isinstance(b.shape, Prism)
             hit = _prism_pair(a.shape, b.shape, tolerance)

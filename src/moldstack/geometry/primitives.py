@@ -252,13 +252,14 @@ class Wire:
         return self.centreline_distance(points) - self.radius
 
     def samples(self, step: float) -> Array:
-        """Points along the centre line no further apart than ``step``."""
-        out = [self.points[:1]]
-        for a, b in zip(self.points[:-1], self.points[1:], strict=True):
-            n = max(1, math.ceil(float(np.linalg.norm(b - a)) / step))
-            t = np.linspace(0, 1, n + 1)[1:, None]
-            out.append(a + t * (b - a))
-        return np.vstack(out)
+        """Points along the centre line no further apart than ``step`` (both ends included)."""
+        p = self.points
+        seg = np.diff(p, axis=0)
+        counts = np.maximum(np.ceil(np.linalg.norm(seg, axis=1) / step).astype(int), 1)
+        which = np.repeat(np.arange(len(seg)), counts)
+        starts = np.cumsum(counts) - counts
+        t = (np.arange(counts.sum()) - np.repeat(starts, counts)) / np.repeat(counts, counts)
+        return np.vstack([p[which] + t[:, None] * seg[which], p[-1:]])
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "path": [list(p) for p in self.path], "diameter": self.diameter}
