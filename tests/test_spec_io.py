@@ -7,10 +7,10 @@ import json
 import jsonschema
 import pytest
 import yaml
-from tests.conftest import EXAMPLES
 
 import moldstack
 from moldstack.spec.io import json_schema
+from tests.conftest import EXAMPLES
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.yaml")))

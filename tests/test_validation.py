@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.conftest import EXAMPLES, example_data, problems_of
 
 import moldstack
+from tests.conftest import EXAMPLES, example_data, problems_of
 
 PAD = "claim3_pad_protrusion.yaml"
 POP = "pop_on_substrate.yaml"
