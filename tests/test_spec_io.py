@@ -34,3 +34,15 @@ def test_schema_validates_every_example():
     schema = json.loads(json_schema())
     for path in EXAMPLES.glob("*.yaml"):
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+
+
+def test_deep_nesting_is_refused_cleanly():
+    with pytest.raises(moldstack.SpecError, match="nests mappings or lists too deeply"):
+        moldstack.loads("a: " + "[" * 50_000 + "]" * 50_000)
+
+
+def test_defaults_are_written_out_by_dump():
+    design = moldstack.load(EXAMPLES / "claim1_posts.yaml")
+    data = yaml.safe_load(moldstack.dump(design))
+    unit = data["assemblies"][0]["units"][0]["unit"]
+    assert unit["material"] == "copper" and unit["protrude_top_um"] == 0

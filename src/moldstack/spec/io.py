@@ -88,6 +88,10 @@ def parse_yaml(text: str | bytes, source: str = "spec") -> tuple[Any, dict[str, 
             raise SpecError([Problem(source, "is empty; expected a mapping with at least 'assemblies:'")])
         lines = _node_lines(node, MAX_EXPANDED_NODES)
         data = loader.construct_document(node)
+    except RecursionError:
+        raise SpecError(
+            [Problem(source, "nests mappings or lists too deeply to be a package spec")]
+        ) from None
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark else None
