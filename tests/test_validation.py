@@ -309,3 +309,24 @@ def test_problems_carry_yaml_lines(tmp_path):
         moldstack.load(spec)
     problem = next(p for p in err.value.problems if p.path == "assemblies[0].body.thickness_um")
     assert text.splitlines()[problem.line - 1].strip().startswith("thickness_um: 400")
+
+
+def test_unit_patterns_restricts_automatic_assignment(mutated):
+    def m(d):
+        a = asm(d)
+        a["units"].append(
+            {
+                "layout": "list",
+                "at_um": [[-5500, -5500], [5500, 5500]],
+                "unit": {"shape": "post", "diameter_um": 200},
+            }
+        )
+        a["interconnects"][0]["unit_patterns"] = [1]
+
+    ps = mutated(PAD, m)
+    assert_problem(ps, "assemblies[0].interconnects[0]", "no free unit can take a wire_bond")
+
+
+def test_unit_patterns_index_out_of_range(mutated):
+    ps = mutated(PAD, lambda d: asm(d)["interconnects"][0].update(unit_patterns=[3]))
+    assert_problem(ps, "assemblies[0].interconnects[0].unit_patterns", "[3] are not pattern indices")

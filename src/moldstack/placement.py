@@ -402,7 +402,24 @@ def _assign(asm: Assembly, path: str, layout: AssemblyLayout) -> None:
             for c in layout.contacts
             if c.die == die_name and c.name not in explicit_contacts and nets.get(c.name) != NO_CONNECT
         ]
-        units = [u for u in layout.units if u.name not in used_units and _target_xy(u, ic.kind) is not None]
+        allowed = None
+        if ic.unit_patterns is not None:
+            bad = [k for k in ic.unit_patterns if not 0 <= k < len(asm.units)]
+            if bad:
+                layout.problems.append(
+                    Problem(
+                        f"{ipath}.unit_patterns",
+                        f"{bad} are not pattern indices; units: has patterns 0..{len(asm.units) - 1}",
+                    )
+                )
+            allowed = {f"{path}.units[{k}]" for k in ic.unit_patterns}
+        units = [
+            u
+            for u in layout.units
+            if u.name not in used_units
+            and _target_xy(u, ic.kind) is not None
+            and (allowed is None or u.path in allowed)
+        ]
         if not contacts:
             continue
         if not units:

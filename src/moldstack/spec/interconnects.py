@@ -8,6 +8,9 @@ from pydantic import Field
 
 from moldstack.spec.base import MaterialName, Name, Spec, Um
 
+_PATTERNS_DOC = (
+    "automatic assignment only: indices into units: of the patterns whose units may be used (default: all)"
+)
 _MAP_DOC = (
     "contact name -> unit name (U7) or another die's contact (die1.C3); without a map, every contact of the die "
     "not mapped elsewhere is joined to a unit by the assignment of least total length"
@@ -20,6 +23,7 @@ class WireBondSpec(Spec):
     kind: Literal["wire_bond"] = "wire_bond"
     die: Name = "die1"
     map: dict[str, str] | None = Field(default=None, description=_MAP_DOC)
+    unit_patterns: list[int] | None = Field(default=None, description=_PATTERNS_DOC)
     diameter_um: Um = 25.0
     material: MaterialName = "gold"
     loop_height_um: Um = Field(default=150.0, description="top of the wire above the contact surface")
@@ -33,6 +37,7 @@ class ViaSpec(Spec):
     kind: Literal["via"] = "via"
     die: Name = "die1"
     map: dict[str, str] | None = Field(default=None, description=_MAP_DOC)
+    unit_patterns: list[int] | None = Field(default=None, description=_PATTERNS_DOC)
     diameter_um: Um = 60.0
     material: MaterialName = "copper"
     trace_width_um: Um = 50.0
@@ -46,6 +51,7 @@ class RdlSpec(Spec):
     kind: Literal["rdl"] = "rdl"
     die: Name = "die1"
     map: dict[str, str] | None = Field(default=None, description=_MAP_DOC)
+    unit_patterns: list[int] | None = Field(default=None, description=_PATTERNS_DOC)
     width_um: Um = 30.0
     thickness_um: Um = 10.0
     material: MaterialName = "copper"
