@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 
 import moldstack
 from tests.conftest import EXAMPLES, example_data, problems_of
@@ -330,3 +331,34 @@ def test_unit_patterns_restricts_automatic_assignment(mutated):
 def test_unit_patterns_index_out_of_range(mutated):
     ps = mutated(PAD, lambda d: asm(d)["interconnects"][0].update(unit_patterns=[3]))
     assert_problem(ps, "assemblies[0].interconnects[0].unit_patterns", "[3] are not pattern indices")
+
+
+SHORT = """
+moldstack: 1
+name: short
+assemblies:
+  - name: pkg
+    body: {size_um: [7000, 7000], thickness_um: 500}
+    dies:
+      - size_um: [2000, 2000]
+        thickness_um: 150
+        standoff_um: 50
+        contacts: {pads: [{name: A, at_um: [-800, 0]}, {name: B, at_um: [800, 0]}]}
+    units:
+      - layout: list
+        at_um: [[-2600, 0], [-1500, 0], [2000, 0]]
+        names: [P1, P2, P3]
+        unit: {shape: post, diameter_um: 200}
+    interconnects:
+      - kind: via
+        map: {A: P1, B: P3}
+"""
+
+
+def test_touching_conductors_of_different_nets_are_a_short():
+    """A's top-surface trace to P1 runs across the exposed top of P2: a short, named with both nets."""
+    ps = problems_of(yaml.safe_load(SHORT))
+    assert_problem(ps, "assemblies[0].interconnects[0]", "a short", "net pkg/die1.A", "P2 (net none)")
+    rerouted = yaml.safe_load(SHORT)
+    rerouted["assemblies"][0]["units"][0]["at_um"][1] = [-1500, 1200]
+    assert problems_of(rerouted) == []

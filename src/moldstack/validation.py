@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import shapely
 from shapely import STRtree
 
+from moldstack.geometry.adjacency import connectivity
 from moldstack.geometry.builder import BALL_HEIGHT_FACTOR, base_thickness, build_model, match_units
 from moldstack.geometry.interference import interferences
 from moldstack.geometry.model import Model, Solid
@@ -561,7 +562,29 @@ def _check_interference(ctx: _Ctx, layouts: dict[str, AssemblyLayout]) -> Model:
         )
     for path, hits in grouped.items():
         ctx.add_group(path, "solids intersect (they may only touch)", hits, shown=3)
+    if not grouped:
+        _check_shorts(ctx, model, paths)
     return model
+
+
+JOINING_ROLES = ("joint", "substrate.land")
+
+
+def _check_shorts(ctx: _Ctx, model: Model, paths: dict[str, str]) -> None:
+    """Touching conductors must carry the same net; joints and lands join the nets of the levels they connect."""
+    shorts: dict[str, list[str]] = {}
+    for a_id, b_id in connectivity(model).pairs:
+        a, b = model.solid(a_id), model.solid(b_id)
+        if a.net == b.net or a.role in JOINING_ROLES or b.role in JOINING_ROLES:
+            continue
+        if b.role.startswith("conductive_element") and not a.role.startswith("conductive_element"):
+            a, b = b, a
+        path = paths.get(a.part) or paths.get(b.part) or "spec"
+        shorts.setdefault(path, []).append(
+            f"{_describe(a)} (net {a.net or 'none'}) touches {_describe(b)} (net {b.net or 'none'})"
+        )
+    for path, items in shorts.items():
+        ctx.add_group(path, "conductors of different nets touch (a short)", items, shown=3)
 
 
 def validate(design: Design, lines: Mapping[str, int] | None = None) -> list[Problem]:
