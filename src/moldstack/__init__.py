@@ -1,10 +1,22 @@
 """moldstack: design, build, verify and analyse stackable molded microelectronic packages from one spec."""
 
-from moldstack.api import build, dump, load, loads
+from moldstack.api import build, claims, dump, load, loads
 from moldstack.geometry.model import Model, Solid
 from moldstack.spec.design import Design
 from moldstack.spec.errors import Problem, SpecError
 from moldstack.validation import validate
 
-__all__ = ["Design", "Model", "Problem", "Solid", "SpecError", "build", "dump", "load", "loads", "validate"]
+__all__ = [
+    "Design",
+    "Model",
+    "Problem",
+    "Solid",
+    "SpecError",
+    "build",
+    "claims",
+    "dump",
+    "load",
+    "loads",
+    "validate",
+]
 __version__ = "0.1.0"

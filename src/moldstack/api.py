@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from moldstack.geometry.builder import build_model
 from moldstack.geometry.model import Model
@@ -14,34 +16,56 @@ from moldstack.spec.errors import SpecError
 from moldstack.spec.io import design_from_data, dump_yaml, parse_design, parse_yaml
 from moldstack.validation import validate
 
+if TYPE_CHECKING:
+    from moldstack.checks.claims import ClaimChart
+
+# Designs this process has validated (by identity), so load() then build() validates once. Bounded; holds the
+# objects so an id cannot be reused by another design while remembered.
+_VALIDATED: OrderedDict[int, Design] = OrderedDict()
+_REMEMBER = 32
+
+
+def _checked(design: Design, lines: dict[str, int] | None = None) -> Design:
+    """The design if it validates (raise :class:`SpecError` listing every problem otherwise)."""
+    if _VALIDATED.get(id(design)) is design:
+        return design
+    problems = validate(design, lines)
+    if problems:
+        raise SpecError(problems)
+    _VALIDATED[id(design)] = design
+    while len(_VALIDATED) > _REMEMBER:
+        _VALIDATED.popitem(last=False)
+    return design
+
 
 def load(path: str | Path) -> Design:
     """Read, type-check and validate a spec file; raise :class:`SpecError` listing every problem."""
     design, lines = parse_design(path)
-    problems = validate(design, lines)
-    if problems:
-        raise SpecError(problems)
-    return design
+    return _checked(design, lines)
 
 
 def loads(text: str | bytes, source: str = "spec") -> Design:
     """Like :func:`load`, from YAML text."""
     data, lines = parse_yaml(text, source)
-    design = design_from_data(data, lines)
-    problems = validate(design, lines)
-    if problems:
-        raise SpecError(problems)
-    return design
+    return _checked(design_from_data(data, lines), lines)
 
 
 def build(design: Design | str | Path) -> Model:
     """Validate a design (or load a spec file) and build its :class:`Model`."""
     if not isinstance(design, Design):
         return build_model(load(design))
-    problems = validate(design)
-    if problems:
-        raise SpecError(problems)
-    return build_model(design)
+    return build_model(_checked(design))
+
+
+def claims(model_or_design: Model | Design | str | Path) -> ClaimChart:
+    """The claim chart: which of claims 1-23 the design embodies, with the parts that satisfy each element.
+
+    Takes a built :class:`Model`, or a Design or spec path to build first (see :func:`build`).
+    """
+    from moldstack.checks.claims import claim_chart  # noqa: PLC0415 - the checks load only when asked for
+
+    model = model_or_design if isinstance(model_or_design, Model) else build(model_or_design)
+    return claim_chart(model)
 
 
 def dump(design: Design) -> str:

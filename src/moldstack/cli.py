@@ -24,6 +24,7 @@ from rich.text import Text
 import moldstack
 from moldstack.output import OUTPUT_WRITERS, BuildInputs, json_text, write_outputs, write_text
 from moldstack.spec.errors import Problem, SpecError
+from moldstack.spec.io import json_schema
 from moldstack.templates import TEMPLATES, TemplateNotFoundError, template_path
 
 EXIT_BAD_INPUT = 2
@@ -64,7 +65,7 @@ class UsageError(Exception):
     """A bad file or option the user can fix; ends the command with exit code 2 and the message."""
 
 
-SpecArg = Annotated[Path, typer.Argument(help="The spec file (YAML).", show_default=False)]
+SpecArg = Annotated[Path, typer.Argument(metavar="SPEC", help="The spec file (YAML).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout, nothing else.")]
 
 
@@ -141,7 +142,7 @@ def reporting(ctx: typer.Context, source: str | None = None) -> Iterator[None]:
 @app.command()
 def new(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="The spec file to write.", show_default=False)],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The spec file to write.", show_default=False)],
     template: Annotated[
         Template, typer.Option("--template", "-t", help="Which starter design to copy.")
     ] = DEFAULT_TEMPLATE,
@@ -178,17 +179,9 @@ def validate(ctx: typer.Context, spec: SpecArg) -> None:
 @app.command()
 def schema(ctx: typer.Context) -> None:
     """Print the spec's JSON Schema (for editor completion and validation)."""
-    from moldstack.spec.io import json_schema  # noqa: PLC0415 - only this command needs it
-
     with reporting(ctx):
         text = json_schema()
     typer.echo(text)
-
-
-def _claim_chart(model: moldstack.Model) -> Any:
-    from moldstack import claims  # noqa: PLC0415 - the checks load only for the commands that use them
-
-    return claims(model)
 
 
 def _parts_summary(parts: Sequence[Any]) -> str:
@@ -199,12 +192,14 @@ def _parts_summary(parts: Sequence[Any]) -> str:
 
 
 def _element_line(element: Mapping[str, Any]) -> Text:
-    words = str(element.get("element") or element.get("name") or element.get("text") or "")
+    """``✓ words: N parts: a, b, c, ...`` for an element that holds, ``✗ words: reason`` for one that does not."""
+    words = str(element["element"])
     parts = element.get("parts") or []
-    satisfied = element.get("holds", element.get("satisfied", bool(parts)))
-    mark = Text("✓ ", style="green") if satisfied else Text("✗ ", style="red")
-    detail = _parts_summary(parts) if parts else str(element.get("reason") or "no part satisfies it")
-    return mark + Text(f"{words}: {detail}" if words else detail)
+    if element["holds"]:
+        line = Text("✓ ", style="green") + Text(words)
+        return line + Text(f": {_parts_summary(parts)}") if parts else line
+    reason = element.get("reason")
+    return Text("✗ ", style="red") + Text(f"{words}: {reason}" if reason else words)
 
 
 def claims_table(chart: Mapping[str, Any]) -> Table:
@@ -212,32 +207,30 @@ def claims_table(chart: Mapping[str, Any]) -> Table:
     table = Table(title="Claim chart", show_lines=True)
     table.add_column("claim", justify="right", no_wrap=True)
     table.add_column("holds", no_wrap=True)
-    table.add_column("elements: the parts that satisfy each, or why none does")
-    for number, claim in chart.get("claims", {}).items():
-        holds = bool(claim.get("holds"))
-        elements = [_element_line(e) for e in claim.get("elements", [])]
-        reason = claim.get("reason")
-        if not elements and reason:
-            elements = [Text(str(reason))]
+    table.add_column("what it claims; each element with the parts that satisfy it, or why none does")
+    for number, claim in chart["claims"].items():
+        lines = [Text(str(claim.get("title") or ""), style="bold")]
+        lines += [_element_line(e) for e in claim.get("elements", [])]
+        if claim.get("note"):
+            lines.append(Text(str(claim["note"]), style="italic"))
         table.add_row(
             str(number),
-            Text("yes", style="bold green") if holds else Text("no", style="red"),
-            Text("\n").join(elements),
+            Text("yes", style="bold green") if claim["holds"] else Text("no", style="red"),
+            Text("\n").join(lines),
         )
     return table
 
 
 def holding_claims(chart: Mapping[str, Any]) -> list[str]:
     """The numbers of the claims that hold, in the chart's order."""
-    return [str(n) for n, claim in chart.get("claims", {}).items() if claim.get("holds")]
+    return [str(n) for n, claim in chart["claims"].items() if claim["holds"]]
 
 
 @app.command()
 def claims(ctx: typer.Context, spec: SpecArg, as_json: JsonOpt = False) -> None:
     """The claim chart: whether each claim holds, with the parts that satisfy each element."""
     with reporting(ctx, str(spec)):
-        model = moldstack.build(moldstack.load(str(spec)))
-        chart = _claim_chart(model).to_dict()
+        chart = moldstack.claims(str(spec)).to_dict()
     if as_json:
         typer.echo(json_text(chart), nl=False)
         return
@@ -252,15 +245,20 @@ def build(
     spec: SpecArg,
     out_dir: Annotated[
         Path,
-        typer.Option("--out", "-o", help="Folder for the outputs (created if needed).", show_default=False),
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="OUT",
+            help="Folder for the outputs (created if needed).",
+            show_default=False,
+        ),
     ],
 ) -> None:
     """Build a spec and write every output (model.json, claims.json) into a folder, each file atomically."""
     with reporting(ctx, str(spec)):
         if out_dir.exists() and not out_dir.is_dir():
             raise UsageError(f"{out_dir}: is a file; give a folder for the outputs")
-        design = moldstack.load(str(spec))
-        inputs = BuildInputs(design=design, model=moldstack.build(design))
+        inputs = BuildInputs(model=moldstack.build(str(spec)))
         written = write_outputs(inputs, out_dir)
         held = holding_claims(inputs.claim_chart.to_dict())
     model = inputs.model

@@ -22,10 +22,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from moldstack.api import claims
+
 if TYPE_CHECKING:
     from moldstack.checks.claims import ClaimChart
     from moldstack.geometry.model import Model
-    from moldstack.spec.design import Design
 
 _TEMP_SUFFIX = ".tmp"
 
@@ -140,13 +141,10 @@ def write_json(path: str | Path, value: Any, *, overwrite: bool = True) -> Path:
 class BuildInputs:
     """What the outputs of a build are made from; results several outputs share are computed once."""
 
-    design: Design
     model: Model
 
     @cached_property
     def claim_chart(self) -> ClaimChart:
-        from moldstack import claims  # noqa: PLC0415 - the checks load only when an output needs them
-
         return claims(self.model)
 
 

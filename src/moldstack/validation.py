@@ -86,7 +86,7 @@ def _check_materials(ctx: _Ctx) -> None:
         if material is None:
             ctx.add(
                 path,
-                f"'{name}' is not a known material{did_you_mean(name, known)}; known: {', '.join(known)}, "
+                f"'{name}' is not a known material{did_you_mean(name, known) or '.'} Known: {', '.join(known)}; "
                 "or define it under materials:",
             )
             continue

@@ -231,7 +231,7 @@ def _assembly_pieces(layout: AssemblyLayout) -> tuple[_Built, list[ConnectionInf
         )
         if d.attach_z and d.spec.attach:
             a = Box(z0=d.attach_z[0], z1=d.attach_z[1], x0=d.x0, y0=d.y0, x1=d.x1, y1=d.y1)
-            built.add(_Piece(d.name, "attach", f"{prefix}.attach", d.spec.attach.material, a))
+            built.add(_Piece(f"{d.name}.attach", "attach", f"{prefix}.attach", d.spec.attach.material, a))
         role = "second_die.terminal" if second else "die.contact"
         material = d.spec.contacts.material
         for c in d.contacts:
@@ -449,7 +449,7 @@ def _placed_assembly(level: _Level, dz: float) -> PlacedAssembly:
             z_front=d.z_front + dz,
             stacked_on=d.spec.stacked_on,
             back_exposed=d.spec.back_exposed,
-            attach_solid=f"{n}/{d.name}/attach" if d.attach_z and d.spec.attach else None,
+            attach_solid=f"{n}/{d.name}.attach/attach" if d.attach_z and d.spec.attach else None,
             contacts=tuple(
                 ContactInfo(
                     c.name,

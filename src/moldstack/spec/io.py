@@ -22,7 +22,7 @@ MAX_SPEC_BYTES = 2_000_000
 MAX_EXPANDED_NODES = 200_000
 
 
-def _node_lines(node: yaml.Node, limit: int) -> dict[str, int]:
+def _node_lines(node: yaml.Node, limit: int, source: str) -> dict[str, int]:
     """Map each field path to its 1-based line, counting nodes with aliases expanded; refuse bombs and dupes."""
     lines: dict[str, int] = {}
     problems: list[Problem] = []
@@ -35,7 +35,7 @@ def _node_lines(node: yaml.Node, limit: int) -> dict[str, int]:
             raise SpecError(
                 [
                     Problem(
-                        "spec",
+                        source,
                         f"expands to more than {limit:,} YAML nodes (anchors and aliases multiply it); "
                         "an alias bomb or a file far larger than any package spec",
                     )
@@ -66,6 +66,11 @@ def _node_lines(node: yaml.Node, limit: int) -> dict[str, int]:
     return lines
 
 
+def _kind(value: Any) -> str:
+    kinds = {list: "a list", str: "a text string", int: "a number", float: "a number", bool: "a boolean"}
+    return kinds.get(type(value), f"a {type(value).__name__}")
+
+
 def parse_yaml(text: str | bytes, source: str = "spec") -> tuple[Any, dict[str, int]]:
     """Parse YAML text safely; return the data and a field-path -> line map."""
     if isinstance(text, bytes):
@@ -86,7 +91,7 @@ def parse_yaml(text: str | bytes, source: str = "spec") -> tuple[Any, dict[str, 
         node = loader.get_single_node()
         if node is None:
             raise SpecError([Problem(source, "is empty; expected a mapping with at least 'assemblies:'")])
-        lines = _node_lines(node, MAX_EXPANDED_NODES)
+        lines = _node_lines(node, MAX_EXPANDED_NODES, source)
         data = loader.construct_document(node)
     except RecursionError:
         raise SpecError(
@@ -98,6 +103,15 @@ def parse_yaml(text: str | bytes, source: str = "spec") -> tuple[Any, dict[str, 
         raise SpecError(
             [Problem(source, f"{exc.problem}; only plain YAML (mappings, lists, scalars) is allowed", line)]
         ) from None
+    except yaml.composer.ComposerError as exc:
+        if "another document" in str(exc.problem):
+            raise SpecError(
+                [Problem(source, "holds several YAML documents (---); a spec is one document")]
+            ) from None
+        mark = exc.problem_mark
+        raise SpecError(
+            [Problem(source, f"is not valid YAML: {exc.problem}", mark.line + 1 if mark else None)]
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -106,9 +120,7 @@ def parse_yaml(text: str | bytes, source: str = "spec") -> tuple[Any, dict[str, 
     finally:
         loader.dispose()
     if not isinstance(data, dict):
-        raise SpecError(
-            [Problem(source, f"the top level must be a mapping of spec keys, not a {type(data).__name__}")]
-        )
+        raise SpecError([Problem(source, f"the top level must be a mapping of spec keys, not {_kind(data)}")])
     return data, lines
 
 
