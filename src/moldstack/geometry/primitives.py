@@ -9,7 +9,7 @@ swept along a polyline (a bond wire). Nothing here knows about packages, claims 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -270,32 +270,13 @@ Shape = Box | Tube | Trace | Wire
 
 def moved(shape: Shape, dx: float, dy: float, dz: float) -> Shape:
     """The same shape translated by (dx, dy, dz)."""
+    if isinstance(shape, Wire):
+        return replace(shape, path=tuple((x + dx, y + dy, z + dz) for x, y, z in shape.path))
+    shift: dict[str, float] = {"z0": shape.z0 + dz, "z1": shape.z1 + dz}
     if isinstance(shape, Box):
-        return Box(
-            z0=shape.z0 + dz,
-            z1=shape.z1 + dz,
-            x0=shape.x0 + dx,
-            y0=shape.y0 + dy,
-            x1=shape.x1 + dx,
-            y1=shape.y1 + dy,
-        )
-    if isinstance(shape, Tube):
-        return Tube(
-            z0=shape.z0 + dz,
-            z1=shape.z1 + dz,
-            cx=shape.cx + dx,
-            cy=shape.cy + dy,
-            r=shape.r,
-            r_inner=shape.r_inner,
-        )
-    if isinstance(shape, Trace):
-        return Trace(
-            z0=shape.z0 + dz,
-            z1=shape.z1 + dz,
-            xa=shape.xa + dx,
-            ya=shape.ya + dy,
-            xb=shape.xb + dx,
-            yb=shape.yb + dy,
-            width=shape.width,
-        )
-    return Wire(path=tuple((x + dx, y + dy, z + dz) for x, y, z in shape.path), diameter=shape.diameter)
+        shift |= {"x0": shape.x0 + dx, "y0": shape.y0 + dy, "x1": shape.x1 + dx, "y1": shape.y1 + dy}
+    elif isinstance(shape, Tube):
+        shift |= {"cx": shape.cx + dx, "cy": shape.cy + dy}
+    else:
+        shift |= {"xa": shape.xa + dx, "ya": shape.ya + dy, "xb": shape.xb + dx, "yb": shape.yb + dy}
+    return replace(shape, **shift)
