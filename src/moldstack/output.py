@@ -16,7 +16,7 @@ import math
 import os
 import secrets
 import stat
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -95,6 +95,29 @@ def _link_without_overwrite(temp: Path, target: Path) -> None:
         temp.replace(target)
         return
     temp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path next to ``path`` for a library that writes files itself (a STEP or GDS writer).
+
+    Whatever is written there replaces ``path`` atomically when the block ends without an exception, and is
+    deleted otherwise. The temporary name keeps the target's suffix, since some writers choose the format by it.
+    """
+    target = Path(path)
+    temp, fd = _open_temporary(target)
+    os.close(fd)
+    temp_with_suffix = temp.with_name(temp.name + target.suffix)
+    temp.replace(temp_with_suffix)
+    try:
+        yield temp_with_suffix
+        with temp_with_suffix.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        temp_with_suffix.replace(target)
+    except BaseException:
+        temp_with_suffix.unlink(missing_ok=True)
+        raise
+    _fsync_directory(target.parent)
 
 
 def write_text(path: str | Path, text: str, *, overwrite: bool = True) -> Path:
