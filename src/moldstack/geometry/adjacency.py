@@ -15,7 +15,9 @@ How pairs are found:
      ``hypot(plan_gap, z_gap)``, exact for extrusions. Plan gaps are closed form where one section is a disc
      (the other's signed distance at its centre minus its radius), for two boxes, for annuli and for a box or
      trace inside an annulus's bore; the rest (box or trace against trace) use shapely ``distance``;
-   - a wire with anything: the wire's centre line is sampled (:meth:`Wire.samples`) and the other solid's
+   - two wires: the exact least distance between their centre lines (all segment pairs, closed form), compared
+     with the radii plus the tolerance;
+   - a wire with anything else: the wire's centre line is sampled (:meth:`Wire.samples`) and the other solid's
      signed distance (for a wire, the distance between centre lines) is compared with the radii plus the
      tolerance. Distances are 1-Lipschitz along the line, so a sampling at step ``h`` (the wire's radius) decides
      every pair whose margin is below 0 or above ``h / 2``; the pairs left open are refined by halving the step
@@ -169,6 +171,9 @@ def shapes_touch(
     ``coarse_samples`` may give the wire's centre-line samples at its coarse step (its radius, at least the
     tolerance), to reuse them over many pairs.
     """
+    if isinstance(a, Wire) and isinstance(b, Wire):
+        distance, _ = a.closest_centrelines(b)
+        return distance - a.radius - b.radius <= tolerance_um
     if isinstance(a, Wire) or isinstance(b, Wire):
         wire, other = (a, b) if isinstance(a, Wire) else (b, a)
         step = coarse_step(wire, tolerance_um)

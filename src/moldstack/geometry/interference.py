@@ -60,9 +60,12 @@ def _wire_pair(
     w: Wire, pts: np.ndarray, other: Solid, tol: float
 ) -> tuple[tuple[float, float, float], float] | None:
     if isinstance(other.shape, Wire):
-        gap = other.shape.centreline_distance(pts) - w.radius - other.shape.radius
-    else:
-        gap = other.shape.signed_distance(pts) - w.radius
+        distance, point = w.closest_centrelines(other.shape)
+        depth = w.radius + other.shape.radius - distance
+        if depth <= tol:
+            return None
+        return (float(point[0]), float(point[1]), float(point[2])), float(depth)
+    gap = other.shape.signed_distance(pts) - w.radius
     k = int(np.argmin(gap))
     if gap[k] >= -tol:
         return None
