@@ -247,3 +247,29 @@ def test_explicit_contacts_units_and_map():
     # crossed wires in one vertical plane (A at -800 to the east unit, B at +800 to the west one) collide
     with pytest.raises(moldstack.SpecError, match=re.escape("wire bond pkg/wire_bond:die1.A and wire bond")):
         moldstack.loads(EXPLICIT.replace("map: {A: W, B: E}", "map: {A: E, B: W}"))
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
+def test_no_two_solids_intersect_even_without_exemptions(models, name):
+    """Wires stitch onto their pads, traces end at their unit's surface: everything only touches."""
+    from moldstack.geometry.interference import interferences  # noqa: PLC0415
+
+    assert interferences(models[name].solids) == []
+
+
+def test_empty_hollow_centres_are_air_not_mold(models):
+    model = models["claim21_plated_via.yaml"]
+    voids = model.by_role("conductive_unit.hollow")
+    assert len(voids) == 64 and {v.material for v in voids} == {"air"}
+    bore = voids[0].shape
+    assert bore.r == 50 and (bore.z0, bore.z1) == (-22, 522)
+    assert model.volumes_by("material")["air"] == pytest.approx(64 * math.pi * 50**2 * 544)
+
+
+def test_traces_end_at_their_units_surface(models):
+    model = models["claim10_hollow_fill.yaml"]
+    asm = model.assemblies[0]
+    for conn in asm.connections:
+        trace = model.by_part(conn.part)[-1].shape
+        unit = asm.unit(conn.target)
+        assert math.hypot(trace.xb - unit.x, trace.yb - unit.y) == pytest.approx(150)  # the post's radius

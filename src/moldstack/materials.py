@@ -243,6 +243,19 @@ LIBRARY: dict[str, Material] = {
             colour="#cfe3f0",
             source="Hitachi HR-9004 / Nitto EM-700 die attach film datasheets",
         ),
+        Material(
+            name="air",
+            description="air (an empty hollow centre or gap)",
+            k_w_mk=0.026,
+            cte_ppm_k=0.0,
+            youngs_gpa=0.0,
+            poisson=0.0,
+            density_kg_m3=1.18,
+            conductor=False,
+            eps_r=1.0006,
+            colour="#ffffff",
+            source="CRC Handbook of Chemistry and Physics, 97th ed. (2016): dry air at 300 K, 1 atm",
+        ),
     )
 }
 

@@ -18,6 +18,7 @@ ROLES: dict[str, str] = {
     "conductive_unit.pad": "pad portion of a conductive unit (claim 3) / pad of the array (claim 21)",
     "conductive_unit.protrusion": "protrusion from the pad portion (claims 3-4)",
     "conductive_unit.via": "conductive via plated in an aperture (claim 21)",
+    "conductive_unit.hollow": "hollow centre of a conductive unit (claims 10-11), empty where no fill is",
     "conductive_unit.fill": "reflowable conductive material in a hollow centre (claims 12-13)",
     "conductive_unit.flange": "flange portion over a sacrificial layer (claim 22)",
     "conductive_unit.remnant": "sacrificial layer left under a flange (claim 23)",

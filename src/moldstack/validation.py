@@ -26,7 +26,7 @@ from moldstack.materials import library_with
 from moldstack.placement import AssemblyLayout, PlacedUnit, landing_point, place
 from moldstack.spec.design import Assembly, Design
 from moldstack.spec.errors import Problem, did_you_mean
-from moldstack.spec.interconnects import WireBondSpec
+from moldstack.spec.interconnects import RdlSpec, WireBondSpec
 from moldstack.spec.units import PadProtrusionUnit, PlatedViaUnit, PostUnit
 
 CONDUCTOR_PATH = re.compile(
@@ -403,10 +403,17 @@ def _check_heights(ctx: _Ctx, asm: Assembly, path: str, layout: AssemblyLayout) 
         needs.append((top, ", ".join(parts)))
     for conn in layout.connections:
         ic = conn.spec
-        if not isinstance(ic, WireBondSpec):
-            continue
         src = layout.contact(conn.source)
         if src is None:
+            continue
+        if isinstance(ic, RdlSpec):
+            needs.append(
+                (
+                    src.z1 + ic.thickness_um,
+                    f"rdl trace from {conn.source} up to {_fmt(src.z1 + ic.thickness_um)} um",
+                )
+            )
+        if not isinstance(ic, WireBondSpec):
             continue
         crown_top = src.z1 + ic.loop_height_um
         needs.append((crown_top, f"wire loop from {conn.source} up to {_fmt(crown_top)} um"))

@@ -31,6 +31,8 @@ REFLOW_MAX_C = 450.0
 """C: a conductor melting below this is reflowable (solders; the soldering/brazing boundary)."""
 ELEMENT_ROLES = ("conductive_element",)
 
+NOT_UNIT_WALL = ("conductive_unit.fill", "conductive_unit.hollow")
+"""Roles inside a unit's hollow: the fill and the empty void; the unit's wall is everything else."""
 SECTION_RESOLUTION = 8
 """Quarter-circle segments of the polygons standing for round sections: enough to find holes and covers, as
 every circle of a unit is drawn through the same vertices."""
@@ -612,7 +614,7 @@ class AssemblyView:
         return out
 
     def _hollow(self, u: UnitView) -> HollowView | None:
-        body = [s for s in u.solids if s.role != "conductive_unit.fill" and isinstance(s.shape, Prism)]
+        body = [s for s in u.solids if s.role not in NOT_UNIT_WALL and isinstance(s.shape, Prism)]
         if not any(isinstance(s.shape, Tube) and s.shape.r_inner > 0 for s in body):
             return None
         zs = sorted({z for s in body for z in (s.shape.bbox[2], s.shape.bbox[5])})

@@ -9,6 +9,7 @@ substrate below with a land and a joint under each unit of the lowest level. The
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,7 @@ from moldstack.spec.units import Fill, PadProtrusionUnit, PlatedViaUnit, PostUni
 
 BALL_DIAMETER_FACTOR = 2.6
 BALL_HEIGHT_FACTOR = 0.6
+VOID_MATERIAL = "air"
 
 
 @dataclass
@@ -53,6 +55,7 @@ class _Piece:
 class _Built:
     pieces: list[_Piece] = field(default_factory=list)
     unit_pieces: dict[str, list[str]] = field(default_factory=dict)
+    unit_shapes: dict[str, list[Shape]] = field(default_factory=dict)
     unit_z: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def add(self, piece: _Piece) -> None:
@@ -97,12 +100,18 @@ def _hollow_axis(
     )
     if h1 < z1:
         built.add(_Piece(part, "column.closed", role, material, Cylinder(x, y, r, h1, z1), net))
+    empty = [(h0, h1)]
     if fill is not None:
         f0 = h0 + (fill.recess_um if through or open_end == "bottom" else 0.0)
         f1 = h1 - (fill.recess_um if through or open_end == "top" else 0.0)
         built.add(
             _Piece(part, "fill", "conductive_unit.fill", fill.material, Cylinder(x, y, r_hole, f0, f1), net)
         )
+        empty = [(h0, f0), (f1, h1)]
+    # What no fill occupies stays empty: an air void, so the mold around the unit does not flow into it.
+    for k, (e0, e1) in enumerate((a, b) for a, b in empty if b > a):
+        name = "hollow" if k == 0 else f"hollow{k + 1}"
+        built.add(_Piece(part, name, "conductive_unit.hollow", VOID_MATERIAL, Cylinder(x, y, r_hole, e0, e1)))
 
 
 def _unit_pieces(built: _Built, unit: PlacedUnit, net: str | None, thickness: float, base_um: float) -> None:
@@ -188,7 +197,47 @@ def _unit_pieces(built: _Built, unit: PlacedUnit, net: str | None, thickness: fl
                     built.add(_Piece(part, name, "conductive_unit.remnant", s.remnant_material, ring, net))
     pieces = built.pieces[start:]
     built.unit_pieces[unit.name] = [p.piece for p in pieces]
+    built.unit_shapes[unit.name] = [p.shape for p in pieces]
     built.unit_z[unit.name] = (min(p.shape.bbox[2] for p in pieces), max(p.shape.bbox[5] for p in pieces))
+
+
+def _exit_distance(shape: Shape, px: float, py: float, ux: float, uy: float) -> float:
+    """How far from (px, py) along the unit direction (ux, uy) the plan section of ``shape`` ends (0 if missed)."""
+    if isinstance(shape, Tube):
+        dx, dy = px - shape.cx, py - shape.cy
+        b = dx * ux + dy * uy
+        disc = b * b - (dx * dx + dy * dy - shape.r**2)
+        return max(-b + math.sqrt(disc), 0.0) if disc >= 0 else 0.0
+    if isinstance(shape, Box):
+        exits = [
+            ((hi if u > 0 else lo) - p) / u
+            for p, u, lo, hi in ((px, ux, shape.x0, shape.x1), (py, uy, shape.y0, shape.y1))
+            if abs(u) > 1e-12
+        ]
+        return max(min(exits), 0.0) if exits else 0.0
+    return 0.0
+
+
+def _trace_end(
+    built: _Built, unit: PlacedUnit, start: tuple[float, float], z0: float, z1: float
+) -> tuple[float, float]:
+    """Where a trace from ``start`` towards the unit's column meets the unit: at the surface of whatever part of the
+    unit spans the trace's height (the column, a protrusion, a flange), else on the column's axis (the trace then
+    lies on the unit's exposed end)."""
+    cx, cy = column_point(unit)
+    length = math.hypot(start[0] - cx, start[1] - cy)
+    if length == 0:
+        return (cx, cy)
+    ux, uy = (start[0] - cx) / length, (start[1] - cy) / length
+    reach = max(
+        (
+            _exit_distance(shape, cx, cy, ux, uy)
+            for shape in built.unit_shapes[unit.name]
+            if min(shape.bbox[5], z1) - max(shape.bbox[2], z0) > 1e-9
+        ),
+        default=0.0,
+    )
+    return (cx + ux * reach, cy + uy * reach)
 
 
 def _assembly_pieces(layout: AssemblyLayout) -> tuple[_Built, list[ConnectionInfo]]:
@@ -277,7 +326,7 @@ def _assembly_pieces(layout: AssemblyLayout) -> tuple[_Built, list[ConnectionInf
         elif isinstance(ic, ViaSpec):
             unit = layout.unit(conn.target)
             assert unit is not None
-            ux, uy = column_point(unit)
+            ux, uy = _trace_end(built, unit, (src.x, src.y), t, t + ic.trace_thickness_um)
             built.add(
                 _Piece(
                     part,
@@ -297,9 +346,10 @@ def _assembly_pieces(layout: AssemblyLayout) -> tuple[_Built, list[ConnectionInf
             assert isinstance(ic, RdlSpec)
             unit = layout.unit(conn.target)
             assert unit is not None
-            ux, uy = column_point(unit)
+            # On the passivation, on top of the contact it starts from.
+            ux, uy = _trace_end(built, unit, (src.x, src.y), src.z1, src.z1 + ic.thickness_um)
             trace = Trace(
-                z0=src.z0, z1=src.z0 + ic.thickness_um, xa=src.x, ya=src.y, xb=ux, yb=uy, width=ic.width_um
+                z0=src.z1, z1=src.z1 + ic.thickness_um, xa=src.x, ya=src.y, xb=ux, yb=uy, width=ic.width_um
             )
             built.add(_Piece(part, "trace", "conductive_element.rdl", ic.material, trace, net))
             length = trace.length

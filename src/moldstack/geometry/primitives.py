@@ -208,7 +208,12 @@ class Trace(Prism):
 
 @dataclass(frozen=True)
 class Wire:
-    """A round wire of ``diameter`` swept along a 3D polyline (flat ends, mitred bends)."""
+    """A round wire of ``diameter`` swept along a 3D polyline.
+
+    Its volume is that of the disc swept along the centre line (flat ends); its distances (``signed_distance``,
+    ``closest_centrelines``) are those of the union of balls along the centre line (round ends). The two differ
+    only by the end caps, 2/3 pi r^3 each, well inside the tolerances the checks use.
+    """
 
     path: tuple[tuple[float, float, float], ...]
     diameter: float
