@@ -227,11 +227,19 @@ def test_claims_table_says_which_claims_hold() -> None:
     assert last.startswith(f"{SPEC}: claims that hold: 1, 2, 3, 4")
 
 
-def test_build_writes_model_and_claims(tmp_path: Path) -> None:
+def test_build_writes_every_output(tmp_path: Path) -> None:
     out = tmp_path / "out" / "demo"
     code, stdout, _ = run_cli("build", SPEC, "-o", out)
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["claims.json", "model.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "claims.json",
+        "layers.gds",
+        "layers.txt",
+        "model.json",
+        "sections",
+    ]
+    sections = sorted(p.name for p in (out / "sections").iterdir())
+    assert sections == ["die_and_units_y-200.svg", "die_centre_y0.svg", "units_row_y4275.svg"]
     model = json.loads((out / "model.json").read_text())
     claims = json.loads((out / "claims.json").read_text())
     assert model["name"] == "claim3-pad-protrusion"

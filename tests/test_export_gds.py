@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 import moldstack
-from moldstack.export.gds import (
+from moldstack.exporters.gds import (
     PROPERTY_NET,
     PROPERTY_SOLID_ID,
     ROLE_LAYERS,

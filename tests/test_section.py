@@ -16,7 +16,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 import moldstack
-from moldstack.export.section_figure import (
+from moldstack.exporters.section_figure import (
     SectionFigure,
     auto_window,
     choose_exaggeration,

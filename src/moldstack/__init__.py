@@ -1,6 +1,6 @@
 """moldstack: design, build, verify and analyse stackable molded microelectronic packages from one spec."""
 
-from moldstack.api import build, claims, dump, load, loads
+from moldstack.api import build, claims, dump, export, load, loads, section
 from moldstack.geometry.model import Model, Solid
 from moldstack.spec.design import Design
 from moldstack.spec.errors import Problem, SpecError
@@ -15,8 +15,10 @@ __all__ = [
     "build",
     "claims",
     "dump",
+    "export",
     "load",
     "loads",
+    "section",
     "validate",
 ]
 __version__ = "0.1.0"

@@ -18,6 +18,7 @@ from moldstack.validation import validate
 
 if TYPE_CHECKING:
     from moldstack.checks.claims import ClaimChart
+    from moldstack.geometry.section import Plane, Section
 
 # Designs this process has validated (by identity), so load() then build() validates once. Bounded; holds the
 # objects so an id cannot be reused by another design while remembered.
@@ -64,8 +65,33 @@ def claims(model_or_design: Model | Design | str | Path) -> ClaimChart:
     """
     from moldstack.checks.claims import claim_chart  # noqa: PLC0415 - the checks load only when asked for
 
-    model = model_or_design if isinstance(model_or_design, Model) else build(model_or_design)
-    return claim_chart(model)
+    return claim_chart(_model(model_or_design))
+
+
+def _model(model_or_design: Model | Design | str | Path) -> Model:
+    return model_or_design if isinstance(model_or_design, Model) else build(model_or_design)
+
+
+def export(
+    model_or_design: Model | Design | str | Path, path: str | Path, format: str | None = None
+) -> list[Path]:
+    """Write one view of the model: ``step``, ``glb``, ``stl``, ``gds``, ``oas``, ``svg`` or ``png``.
+
+    The format is the one named, or the one ``path``'s suffix implies. Returns the files written (a GDS comes
+    with its layer map beside it). Every file is written atomically.
+    """
+    from moldstack.exporters.formats import format_for  # noqa: PLC0415 - exporters load only when asked for
+
+    target = Path(path)
+    fmt = format_for(target, format)
+    return fmt.write(_model(model_or_design), target)
+
+
+def section(model_or_design: Model | Design | str | Path, plane: Plane | str) -> Section:
+    """The exact cut of the model by an axis-aligned plane (``"x=0"``, ``"y=-4200"``, ``"z=300"``)."""
+    from moldstack.geometry.section import section as cut  # noqa: PLC0415
+
+    return cut(_model(model_or_design), plane)
 
 
 def dump(design: Design) -> str:

@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 import moldstack
-from moldstack.output import OUTPUT_WRITERS, BuildInputs, json_text, write_outputs, write_text
+from moldstack.output import BuildInputs, json_text, write_outputs, write_text
 from moldstack.spec.errors import Problem, SpecError
 from moldstack.spec.io import json_schema
 from moldstack.templates import TEMPLATES, TemplateNotFoundError, template_path
@@ -254,7 +254,10 @@ def build(
         ),
     ],
 ) -> None:
-    """Build a spec and write every output (model.json, claims.json) into a folder, each file atomically."""
+    """Build a spec and write every output into a folder, each file atomically.
+
+    claims.json, model.json, model.step, model.glb, layers.gds with layers.txt, and sections/*.svg.
+    """
     with reporting(ctx, str(spec)):
         if out_dir.exists() and not out_dir.is_dir():
             raise UsageError(f"{out_dir}: is a file; give a folder for the outputs")
@@ -271,13 +274,122 @@ def build(
         f"in {assemblies} assembl{'ies' if assemblies != 1 else 'y'}"
     )
     console.print(f"  claims that hold: {', '.join(held) if held else 'none'}")
-    console.print(Text(f"wrote {len(written)} files to {out_dir}:"))
-    descriptions = {w.name: w.description for w in OUTPUT_WRITERS}
-    for path in written:
-        note = descriptions.get(path.name, "")
-        console.print(Text(f"  {path.name:<14} {note}".rstrip()))
-    first = next((w.name for w in OUTPUT_WRITERS if w.open_first), written[0].name if written else "")
+    count = sum(len(paths) for _, paths in written)
+    console.print(Text(f"wrote {count} files to {out_dir}:"))
+    for writer, paths in written:
+        for k, path in enumerate(paths):
+            name = str(path.relative_to(out_dir)) if path.is_relative_to(out_dir) else str(path)
+            console.print(Text(f"  {name:<30} {writer.description if k == 0 else ''}".rstrip()))
+    first = next((w.name for w, _ in written if w.open_first), "")
     console.print(Text(f"open {out_dir / first}", style="bold"))
+
+
+FormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="step, glb, stl, gds, oas, svg or png (default: from the file's suffix).",
+        show_default=False,
+    ),
+]
+OutFileOpt = Annotated[
+    Path, typer.Option("--out", "-o", metavar="FILE", help="The file to write.", show_default=False)
+]
+
+
+def _ready_to_write(out: Path) -> None:
+    if out.is_dir():
+        raise UsageError(f"{out}: is a folder; give the name of the file to write")
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+
+@app.command()
+def export(ctx: typer.Context, spec: SpecArg, out: OutFileOpt, fmt: FormatOpt = None) -> None:
+    """Write one view of the model: STEP, glTF (glb), STL, GDSII/OASIS (with its layer map) or a section figure."""
+    from moldstack.exporters.formats import format_for  # noqa: PLC0415 - exporters load only when asked for
+
+    with reporting(ctx, str(spec)):
+        try:
+            chosen = format_for(out, fmt)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        _ready_to_write(out)
+        written = moldstack.export(str(spec), out, chosen.name)
+    for path in written:
+        console.print(Text(f"wrote {path}"))
+
+
+@app.command()
+def section(
+    ctx: typer.Context,
+    spec: SpecArg,
+    plane: Annotated[
+        str,
+        typer.Option(
+            "--plane",
+            "-p",
+            help="An axis-aligned plane in micrometres: x=0, y=-4200 or z=300.",
+            show_default=False,
+        ),
+    ],
+    out: OutFileOpt,
+    exaggeration: Annotated[
+        float | None,
+        typer.Option(
+            "--exaggeration",
+            min=1.0,
+            help="Vertical exaggeration of the overview (default: chosen).",
+            show_default=False,
+        ),
+    ] = None,
+    detail: Annotated[
+        str | None,
+        typer.Option(
+            "--detail",
+            metavar="U0:U1",
+            help="True-scale detail window along the plane, in um; 'none' for no detail.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Draw the cross section of the model at a plane, as SVG or PNG (by the file's suffix)."""
+    from moldstack.exporters.section_figure import write_section_png, write_section_svg  # noqa: PLC0415
+    from moldstack.geometry.section import Plane  # noqa: PLC0415
+
+    with reporting(ctx, str(spec)):
+        try:
+            parsed = Plane.parse(plane)
+        except ValueError as exc:
+            raise UsageError(f"--plane: {exc}") from None
+        if out.suffix.lower() not in (".svg", ".png"):
+            raise UsageError(f"{out}: a section is written as .svg or .png, not '{out.suffix}'")
+        window = _detail_window(detail)
+        _ready_to_write(out)
+        model = moldstack.build(str(spec))
+        try:
+            cut = moldstack.section(model, parsed)
+        except ValueError as exc:
+            raise UsageError(f"--plane: {exc}") from None
+        write = write_section_png if out.suffix.lower() == ".png" else write_section_svg
+        figure = write(cut, out, exaggeration=exaggeration, window=window)
+    console.print(Text(f"wrote {figure.path}: {figure.pieces} pieces, plane {parsed}"))
+
+
+def _detail_window(text: str | None) -> tuple[float, float] | str | None:
+    if text is None:
+        return "auto"
+    if text.strip().lower() == "none":
+        return None
+    try:
+        u0, u1 = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise UsageError(
+            f"--detail: '{text}' is not U0:U1 in micrometres (e.g. 2500:4500) or 'none'"
+        ) from None
+    if not u1 > u0:
+        raise UsageError(f"--detail: '{text}' must run from a smaller to a larger coordinate")
+    return (u0, u1)
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from moldstack.api import claims
+from moldstack.api import claims, export
 
 if TYPE_CHECKING:
     from moldstack.checks.claims import ClaimChart
@@ -193,6 +193,22 @@ def _write_claims_json(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
     return [write_json(out_dir / "claims.json", inputs.claim_chart.to_dict())]
 
 
+def _write_gds(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
+    return export(inputs.model, out_dir / "layers.gds")
+
+
+def _write_sections(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
+    from moldstack.exporters.section_figure import write_section_svg  # noqa: PLC0415 - matplotlib when needed
+    from moldstack.geometry.section import default_planes, section  # noqa: PLC0415
+
+    folder = out_dir / "sections"
+    folder.mkdir(exist_ok=True)
+    return [
+        write_section_svg(section(inputs.model, p.plane), folder / f"{p.name}.svg").path
+        for p in default_planes(inputs.model)
+    ]
+
+
 OUTPUT_WRITERS: tuple[OutputWriter, ...] = (
     OutputWriter(
         "claims.json",
@@ -205,16 +221,21 @@ OUTPUT_WRITERS: tuple[OutputWriter, ...] = (
         "built model: solids with part, role, material and net; counts and volumes",
         _write_model_json,
     ),
+    OutputWriter(
+        "layers.gds",
+        "mask artwork (GDSII, um), one cell per assembly; layers.txt maps role to layer",
+        _write_gds,
+    ),
+    OutputWriter(
+        "sections", "cross sections (SVG) through a row of units and through the die", _write_sections
+    ),
 )
 
 
 def write_outputs(
     inputs: BuildInputs, out_dir: str | Path, writers: Sequence[OutputWriter] = OUTPUT_WRITERS
-) -> list[Path]:
-    """Create ``out_dir`` if needed and run every writer in order; return the paths written."""
+) -> list[tuple[OutputWriter, list[Path]]]:
+    """Create ``out_dir`` if needed and run every writer in order; return each writer with the paths it wrote."""
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for writer in writers:
-        written.extend(writer.write(inputs, folder))
-    return written
+    return [(writer, list(writer.write(inputs, folder))) for writer in writers]
