@@ -235,7 +235,9 @@ def test_build_writes_every_output(tmp_path: Path) -> None:
         "claims.json",
         "layers.gds",
         "layers.txt",
+        "model.glb",
         "model.json",
+        "model.step",
         "sections",
     ]
     sections = sorted(p.name for p in (out / "sections").iterdir())

@@ -193,6 +193,14 @@ def _write_claims_json(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
     return [write_json(out_dir / "claims.json", inputs.claim_chart.to_dict())]
 
 
+def _write_step(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
+    return export(inputs.model, out_dir / "model.step")
+
+
+def _write_glb(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
+    return export(inputs.model, out_dir / "model.glb")
+
+
 def _write_gds(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
     return export(inputs.model, out_dir / "layers.gds")
 
@@ -221,6 +229,10 @@ OUTPUT_WRITERS: tuple[OutputWriter, ...] = (
         "built model: solids with part, role, material and net; counts and volumes",
         _write_model_json,
     ),
+    OutputWriter(
+        "model.step", "3D model for MCAD (STEP AP214, mm), named and coloured by material", _write_step
+    ),
+    OutputWriter("model.glb", "3D view (glTF binary), one node per solid", _write_glb),
     OutputWriter(
         "layers.gds",
         "mask artwork (GDSII, um), one cell per assembly; layers.txt maps role to layer",
