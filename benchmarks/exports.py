@@ -1,4 +1,4 @@
-"""Benchmark: the 3D exports of the large package, one row per format, each against a named peer in the same run.
+"""Benchmark: the exports (STEP, glb, GDS) of the large package, one row per format, each against a named peer in the same run.
 
 The package is ``benchmarks/large_package.py``'s ``large_package_spec()`` (14 x 14 mm, about 700 units, 400 wire
 bonds); where that module is missing, ``examples/pop_on_substrate.yaml``. One function per format makes its row
@@ -10,6 +10,8 @@ Peers, and why:
   multi-tool OpenCascade cut on OpenCascade's threads, the matrix box whole) and ``build123d.export_step`` of a
   labelled, coloured ``Compound`` tree (surface curves written). It isolates what moldstack adds: matrix boxes and
   large box tools cut as glued tiles, an XCAF document written without pcurves.
+- GDS: the same cells, placements, polygons (same vertex counts) and properties written through KLayout's own
+  Python API (``klayout.db``) instead of gdstk.
 - glb: the same meshes carved with ``trimesh.boolean.difference`` (trimesh's manifold3d front end: float32
   vertices, volume checks, a pairwise cascade of unions) and one mesh per node in a ``trimesh.Scene``; moldstack
   uses manifold3d directly (float64, one batch boolean, one mesh per distinct shape placed by translation).
@@ -20,6 +22,7 @@ Run: ``.venv/bin/python benchmarks/exports.py`` (``--no-peers`` to time moldstac
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import tempfile
 import time
@@ -28,14 +31,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import build123d as bd
+import klayout.db as kdb
 import numpy as np
 import trimesh
 import yaml
 
 import moldstack
+from moldstack.exporters.gds import _cell_plans, export_gds, layer_map
 from moldstack.exporters.mesh import M_PER_UM, export_glb, pbr_material, shape_mesh, solid_tree
 from moldstack.exporters.step import ShapeFactory, carve_tools, export_step
 from moldstack.geometry.model import Model, Solid
+from moldstack.geometry.primitives import Box, Trace, Tube
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -137,7 +143,51 @@ def glb_row(model: Model, folder: Path, peers: bool) -> Row:
     return Row("glb", len(model.solids), seconds, "trimesh.boolean.difference + Scene", peer)
 
 
-ROWS: tuple[Callable[[Model, Path, bool], Row], ...] = (step_row, glb_row)
+def gds_peer(model: Model, path: Path, tolerance_um: float = 0.01) -> None:
+    """The same cells, placements, polygons and properties written through KLayout's own Python API."""
+    layers = layer_map(model)
+    layout = kdb.Layout()
+    layout.dbu = 0.001
+    top = layout.create_cell(model.name)
+    index = {e.key: layout.layer(e.layer, e.datatype) for e in layers.entries}
+    for plan in _cell_plans(model):
+        cell = layout.create_cell(plan.name)
+        ox, oy = plan.origin
+        for solid in plan.solids:
+            shapes = cell.shapes(index[layers.of(solid).key])
+            shape = solid.shape
+            if isinstance(shape, Box):
+                geo = kdb.DPolygon(kdb.DBox(shape.x0 - ox, shape.y0 - oy, shape.x1 - ox, shape.y1 - oy))
+            elif isinstance(shape, Tube):
+                n = math.ceil(math.pi / math.acos(max(-1.0, 1 - tolerance_um / shape.r)))
+                cx, cy = shape.cx - ox, shape.cy - oy
+                geo = kdb.DPolygon.ellipse(
+                    kdb.DBox(cx - shape.r, cy - shape.r, cx + shape.r, cy + shape.r), n
+                )
+                if shape.r_inner > 0:
+                    ri = shape.r_inner
+                    hole = kdb.DPolygon.ellipse(kdb.DBox(cx - ri, cy - ri, cx + ri, cy + ri), n)
+                    geo.insert_hole(list(hole.each_point_hull()))
+            elif isinstance(shape, Trace):
+                ends = [kdb.DPoint(shape.xa - ox, shape.ya - oy), kdb.DPoint(shape.xb - ox, shape.yb - oy)]
+                geo = kdb.DPath(ends, shape.width).polygon()
+            else:
+                xy = shape.points[:, :2]
+                ends = [kdb.DPoint(xy[0, 0] - ox, xy[0, 1] - oy), kdb.DPoint(xy[-1, 0] - ox, xy[-1, 1] - oy)]
+                geo = kdb.DPath(ends, shape.diameter).polygon()
+            props = {1: solid.id} if solid.net is None else {1: solid.id, 2: solid.net}
+            shapes.insert(geo, layout.properties_id(props))
+        top.insert(kdb.DCellInstArray(cell.cell_index(), kdb.DTrans(kdb.DVector(ox, oy))))
+    layout.write(str(path))
+
+
+def gds_row(model: Model, folder: Path, peers: bool) -> Row:
+    seconds = timed(lambda: export_gds(model, folder / "layers.gds"))
+    peer = timed(lambda: gds_peer(model, folder / "peer.gds")) if peers else None
+    return Row("GDS", len(model.solids), seconds, "KLayout klayout.db, same polygons", peer)
+
+
+ROWS: tuple[Callable[[Model, Path, bool], Row], ...] = (step_row, glb_row, gds_row)
 
 
 def main() -> int:
