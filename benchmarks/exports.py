@@ -38,8 +38,9 @@ import yaml
 
 import moldstack
 from moldstack.exporters.gds import _cell_plans, export_gds, layer_map
-from moldstack.exporters.mesh import M_PER_UM, export_glb, pbr_material, shape_mesh, solid_tree
+from moldstack.exporters.mesh import M_PER_UM, export_glb, pbr_material, shape_mesh
 from moldstack.exporters.step import ShapeFactory, carve_tools, export_step
+from moldstack.exporters.tree import solid_tree
 from moldstack.geometry.model import Model, Solid
 from moldstack.geometry.primitives import Box, Trace, Tube
 

@@ -20,12 +20,11 @@ from moldstack.exporters.mesh import (
     area_polygon,
     export_glb,
     export_stl,
-    mitre_path,
     model_meshes,
     segments,
     shape_mesh,
-    solid_tree,
 )
+from moldstack.exporters.tree import mitre_path, solid_tree
 from moldstack.geometry.model import Model
 from moldstack.geometry.primitives import Box, Cylinder, Trace, Tube, Wire
 from tests.conftest import example_data

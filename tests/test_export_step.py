@@ -17,8 +17,8 @@ from OCP.TopAbs import TopAbs_SOLID
 from OCP.TopExp import TopExp_Explorer
 
 import moldstack
-from moldstack.exporters.mesh import solid_tree
 from moldstack.exporters.step import MM_PER_UM, ShapeFactory, carve_matrices, export_step, mitred_pipe
+from moldstack.exporters.tree import solid_tree
 from moldstack.geometry.model import Model
 from moldstack.geometry.primitives import Wire
 from tests.test_export_mesh import build_small, large_package_model

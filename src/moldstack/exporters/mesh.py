@@ -2,8 +2,8 @@
 
 Holds the tessellation of moldstack's primitives (boxes, traces and tubes as prisms of polygons, bond wires as
 mitred sweeps of a polygon), the carving of matrix solids with manifold3d (box minus every inclusion and
-higher-rank matrix overlapping it), the tree the 3D views share (``model -> assembly -> part -> solid``, used by
-the STEP writer too) and the two writers. It must not know the spec, the claims or any analysis.
+higher-rank matrix overlapping it), and the two writers (the tree and the shape keys
+they share with the STEP writer are in :mod:`moldstack.exporters.tree`). It must not know the spec, the claims or any analysis.
 
 Tolerance. A circle of radius r becomes a polygon of n sides, the fewest (at least 8) whose inscribed chord error
 ``r (1 - cos(pi / n))`` is within ``chord_um``; the polygon is then scaled by ``sqrt((2 pi / n) / sin(2 pi / n))``
@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,9 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
-from moldstack.geometry.model import Model, Solid
-from moldstack.geometry.primitives import Box, Shape, Trace, Tube, Wire, moved
+from moldstack.exporters.tree import anchor, mitre_path, solid_tree, translation_key
+from moldstack.geometry.model import Model
+from moldstack.geometry.primitives import Box, Shape, Trace, Tube, Wire
 from moldstack.materials import Material
 from moldstack.output import write_bytes
 
@@ -43,7 +44,6 @@ MM_PER_UM = 1e-3
 
 Array = NDArray[np.float64]
 Faces = NDArray[np.int64]
-Tree = list[tuple[str, list[tuple[str, list[Solid]]]]]
 
 
 @dataclass(frozen=True)
@@ -66,43 +66,6 @@ class MeshExport:
             "chord_um": self.chord_um,
             "seconds": self.seconds,
         }
-
-
-def solid_tree(model: Model) -> Tree:
-    """The solids grouped as the 3D views show them: group -> part -> solids, in the model's order.
-
-    A group is an assembly instance; solids of no assembly go to ``joints`` (role ``joint``) or ``substrate``.
-    A part named like its group (the substrate) is not repeated: its solids sit in the group directly.
-    """
-    groups: dict[str, dict[str, list[Solid]]] = {}
-    for s in model.solids:
-        if s.assembly is not None:
-            group = s.assembly
-        else:
-            group = "joints" if s.role.split(".")[0] == "joint" else "substrate"
-        groups.setdefault(group, {}).setdefault(s.part, []).append(s)
-    return [(g, list(parts.items())) for g, parts in groups.items()]
-
-
-# --- translation-invariant shapes ---------------------------------------------------------------------------------
-
-
-def anchor(shape: Shape) -> tuple[float, float, float]:
-    """The point a shape is built around: its first path point (wire) or its bounding box's low corner."""
-    if isinstance(shape, Wire):
-        return shape.path[0]
-    b = shape.bbox
-    return (b[0], b[1], b[2])
-
-
-def translation_key(shape: Shape) -> Shape:
-    """``shape`` moved so its anchor is the origin, rounded to 1e-6 um: equal keys mean equal up to translation."""
-    x, y, z = anchor(shape)
-    local = moved(shape, -x, -y, -z)
-    if isinstance(local, Wire):
-        return replace(local, path=tuple(tuple(round(c, 6) for c in p) for p in local.path))
-    rounded = {k: round(v, 6) for k, v in vars(local).items() if isinstance(v, float)}
-    return replace(local, **rounded)
 
 
 # --- tessellation -------------------------------------------------------------------------------------------------
@@ -199,34 +162,6 @@ def _ccw(polygon: Array) -> Array:
     x, y = polygon[:, 0], polygon[:, 1]
     signed = 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
     return polygon if signed > 0 else polygon[::-1]
-
-
-def mitre_path(points: Array, radius: float) -> Array:
-    """The polyline with the joints removed that would make a mitred sweep of ``radius`` fold on itself.
-
-    A segment between bends of theta_a and theta_b needs a length above ``r (tan(theta_a / 2) +
-    tan(theta_b / 2))``, or its two mitre planes meet inside the wire. A sampled bond loop can have a segment of a
-    fraction of a micrometre next to its crown; dropping the joint with the smaller bend there moves the centre
-    line by far less than the chord tolerance. Repeated points are dropped too.
-    """
-    p = np.asarray(points, dtype=float)
-    p = np.vstack([p[:1], p[1:][np.linalg.norm(np.diff(p, axis=0), axis=1) > 1e-9]])
-    while len(p) > 2:
-        seg = np.diff(p, axis=0)
-        length = np.linalg.norm(seg, axis=1)
-        u = seg / length[:, None]
-        cos_bend = np.clip(np.einsum("ij,ij->i", u[:-1], u[1:]), -1.0, 1.0)
-        half_tan = np.zeros(len(p))
-        half_tan[1:-1] = np.tan(np.arccos(cos_bend) / 2)
-        need = 1.01 * radius * (half_tan[:-1] + half_tan[1:])
-        short = np.flatnonzero(length <= need)
-        if len(short) == 0:
-            break
-        i = int(short[np.argmin(length[short] - need[short])])
-        ends = [k for k in (i, i + 1) if 0 < k < len(p) - 1]
-        drop = min(ends, key=lambda k: half_tan[k])
-        p = np.delete(p, drop, axis=0)
-    return p
 
 
 def wire_mesh(points: Array, radius_um: float, sides: int) -> TriangleMesh:

@@ -95,7 +95,7 @@ from OCP.XCAFDoc import XCAFDoc_ColorTool, XCAFDoc_ColorType, XCAFDoc_DocumentTo
 from OCP.XSControl import XSControl_WorkSession
 from scipy.interpolate import make_interp_spline
 
-from moldstack.exporters.mesh import anchor, mitre_path, solid_tree, translation_key
+from moldstack.exporters.tree import anchor, mitre_path, solid_tree, translation_key
 from moldstack.geometry.model import Model, Solid
 from moldstack.geometry.primitives import Box, Shape, Trace, Tube, Wire
 from moldstack.output import atomic_path
