@@ -367,16 +367,22 @@ class AssemblyView:
             words, False, reason=f"no unit is embedded in the mass along a die edge: {detail}"
         )
 
+    @cached_property
+    def unit_ends(self) -> tuple[float, float] | None:
+        """Lowest and highest z of the units along a die edge (None when there are none)."""
+        if not self.edge_units:
+            return None
+        return (min(u.bbox[2] for u in self.edge_units), max(u.bbox[5] for u in self.edge_units))
+
     def e_exposed_both(self, words: str) -> ElementResult:
         top = {u.name for u in self.exposed_top}
         bottom = {u.name for u in self.exposed_bottom}
         both = [u for u in self.edge_units if u.name in top and u.name in bottom]
         if both:
             return ElementResult(words, True, unique(u.part for u in both))
-        if not self.edge_units:
+        if self.unit_ends is None:
             return ElementResult(words, False, reason="no unit is embedded along a die edge")
-        lo = min(u.bbox[2] for u in self.edge_units)
-        hi = max(u.bbox[5] for u in self.edge_units)
+        lo, hi = self.unit_ends
         return ElementResult(
             words,
             False,
@@ -528,10 +534,9 @@ class AssemblyView:
         out = [u for u in self.edge_units if u.bbox[5] > self.z_top + tol or u.bbox[2] < self.z_bottom - tol]
         if out:
             return ElementResult(words, True, unique(u.part for u in out))
-        if not self.edge_units:
+        if self.unit_ends is None:
             return ElementResult(words, False, reason="no unit is embedded along a die edge")
-        lo = min(u.bbox[2] for u in self.edge_units)
-        hi = max(u.bbox[5] for u in self.edge_units)
+        lo, hi = self.unit_ends
         return ElementResult(
             words,
             False,
