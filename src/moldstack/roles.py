@@ -32,5 +32,16 @@ ROLES: dict[str, str] = {
     "substrate.land": "substrate land",
 }
 
+PROCESS_ROLES: dict[str, str] = {
+    "sacrificial.first": "first sacrificial layer (claim 21)",
+    "sacrificial.second": "second sacrificial layer (claim 21)",
+    "body.uncured": "curable dielectric, not yet cured",
+    "process.aperture": "aperture formed through the stack, not yet plated",
+}
+"""Roles that exist only while a process runs (:mod:`moldstack.process`); a built model never has them."""
+
+ROLE_WORDS: dict[str, str] = {**ROLES, **PROCESS_ROLES}
+"""Every role's words, the model's and the process's, in legend order."""
+
 UNIT_ROLES = tuple(r for r in ROLES if r.startswith("conductive_unit."))
 ELEMENT_ROLES = tuple(r for r in ROLES if r.startswith("conductive_element."))

@@ -19,7 +19,7 @@ import shapely
 from shapely import STRtree
 
 from moldstack.geometry.adjacency import connectivity
-from moldstack.geometry.builder import BALL_HEIGHT_FACTOR, base_thickness, build_model, match_units
+from moldstack.geometry.builder import base_thickness, build_model, match_units
 from moldstack.geometry.interference import interferences
 from moldstack.geometry.model import Model, Solid
 from moldstack.materials import library_with
@@ -424,7 +424,7 @@ def _check_heights(ctx: _Ctx, asm: Assembly, path: str, layout: AssemblyLayout) 
             unit = layout.unit(conn.target)
             land = landing_point(unit, tb) if unit else None
             land_z = land[2] if land else 0.0
-        ball_top = src.z1 + BALL_HEIGHT_FACTOR * ic.diameter_um
+        ball_top = src.z1 + ic.ball_height
         lowest_crown = max(land_z, ball_top) + 2 * ic.diameter_um
         if crown_top < lowest_crown + 1e-9:
             ctx.add(

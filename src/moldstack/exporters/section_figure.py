@@ -13,7 +13,7 @@ section drawn to scale is a dark line. The figure therefore has, for an x or y p
 
 A z plane (a plan view) is drawn to scale in one panel. Fills are the materials' colours
 (:attr:`Material.colour`) with a thin darker edge; the legend, below the panels so it never covers the
-geometry, names each claim role present (:data:`moldstack.roles.ROLES`) with its material. The body, die and
+geometry, names each claim role present (:data:`moldstack.roles.ROLE_WORDS`) with its material. The body, die and
 substrate thicknesses are dimensioned beside the main panel.
 
 The SVG is made to be read back: each section polygon is one ``<path>`` in a ``<g>`` whose id is the solid id
@@ -47,7 +47,7 @@ from shapely.geometry import MultiPolygon, Polygon
 
 from moldstack.geometry.section import Dimension, Section, SectionPiece
 from moldstack.output import write_bytes
-from moldstack.roles import ROLES
+from moldstack.roles import ROLE_WORDS
 
 Window = tuple[float, float]
 
@@ -193,11 +193,11 @@ def _mpl_path(area: Polygon | MultiPolygon) -> MplPath:
 
 
 def _role_words(role: str) -> str:
-    return ROLES.get(role, role)
+    return ROLE_WORDS.get(role, role)
 
 
 def _legend_handles(section: Section, beside: bool) -> list[Patch]:
-    order = {role: i for i, role in enumerate(ROLES)}
+    order = {role: i for i, role in enumerate(ROLE_WORDS)}
     present = sorted(
         {(p.role, p.material) for p in section.pieces}, key=lambda rm: (order.get(rm[0], len(order)), rm)
     )

@@ -32,8 +32,6 @@ from moldstack.spec.design import Assembly, Design
 from moldstack.spec.interconnects import RdlSpec, ViaSpec, WireBondSpec
 from moldstack.spec.units import Fill, PadProtrusionUnit, PlatedViaUnit, PostUnit
 
-BALL_DIAMETER_FACTOR = 2.6
-BALL_HEIGHT_FACTOR = 0.6
 VOID_MATERIAL = "air"
 
 
@@ -297,8 +295,8 @@ def _assembly_pieces(layout: AssemblyLayout) -> tuple[_Built, list[ConnectionInf
         part = f"{ic.kind}:{conn.source}"
         if isinstance(ic, WireBondSpec):
             d = ic.diameter_um
-            ball_d = ic.ball_diameter_um or BALL_DIAMETER_FACTOR * d
-            ball_top = src.z1 + BALL_HEIGHT_FACTOR * d
+            ball_d = ic.ball_diameter
+            ball_top = src.z1 + ic.ball_height
             built.add(
                 _Piece(
                     part,

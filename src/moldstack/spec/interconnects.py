@@ -8,6 +8,9 @@ from pydantic import Field
 
 from moldstack.spec.base import MaterialName, Name, Spec, Um
 
+BALL_DIAMETER_FACTOR = 2.6  # free-air ball / wire diameter, a common ball-bond ratio
+BALL_HEIGHT_FACTOR = 0.6  # squashed ball height / wire diameter
+
 _PATTERNS_DOC = (
     "automatic assignment only: indices into units: of the patterns whose units may be used (default: all)"
 )
@@ -29,6 +32,16 @@ class WireBondSpec(Spec):
     loop_height_um: Um = Field(default=150.0, description="top of the wire above the contact surface")
     ball_diameter_um: Um | None = Field(default=None, description="defaults to 2.6 x wire diameter")
     max_length_um: Um = 5000.0
+
+    @property
+    def ball_diameter(self) -> float:
+        """The bonded ball's diameter (um): as given, else 2.6 x the wire diameter."""
+        return self.ball_diameter_um or BALL_DIAMETER_FACTOR * self.diameter_um
+
+    @property
+    def ball_height(self) -> float:
+        """The bonded ball's height on the contact (um): 0.6 x the wire diameter."""
+        return BALL_HEIGHT_FACTOR * self.diameter_um
 
 
 class ViaSpec(Spec):
