@@ -1,6 +1,6 @@
 """moldstack: design, build, verify and analyse stackable molded microelectronic packages from one spec."""
 
-from moldstack.api import build, claims, dump, export, load, loads, section
+from moldstack.api import build, claims, dump, export, flow, load, loads, process, section
 from moldstack.geometry.model import Model, Solid
 from moldstack.spec.design import Design
 from moldstack.spec.errors import Problem, SpecError
@@ -16,8 +16,10 @@ __all__ = [
     "claims",
     "dump",
     "export",
+    "flow",
     "load",
     "loads",
+    "process",
     "section",
     "validate",
 ]

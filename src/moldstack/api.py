@@ -19,6 +19,8 @@ from moldstack.validation import validate
 if TYPE_CHECKING:
     from moldstack.checks.claims import ClaimChart
     from moldstack.geometry.section import Plane, Section
+    from moldstack.process.result import ProcessResult
+    from moldstack.process.steps import Flow, GridSettings
 
 # Designs this process has validated (by identity), so load() then build() validates once. Bounded; holds the
 # objects so an id cannot be reused by another design while remembered.
@@ -58,14 +60,85 @@ def build(design: Design | str | Path) -> Model:
     return build_model(_checked(design))
 
 
-def claims(model_or_design: Model | Design | str | Path) -> ClaimChart:
+def claims(model_or_design: Model | Design | str | Path, flow: Flow | str | Path | None = None) -> ClaimChart:
     """The claim chart: which of claims 1-23 the design embodies, with the parts that satisfy each element.
 
-    Takes a built :class:`Model`, or a Design or spec path to build first (see :func:`build`).
+    Takes a built :class:`Model`, or a Design or spec path to build first (see :func:`build`). Claims 21-23 (the
+    method) come from a process run: of ``flow`` if given, else of the flow :func:`flow` generates when the
+    claimed method can make the design (on the coarser screening grid, :data:`CLAIMS_GRID`). Given only a
+    Model, they are reported as needing a process run.
     """
     from moldstack.checks.claims import claim_chart  # noqa: PLC0415 - the checks load only when asked for
 
-    return claim_chart(_model(model_or_design))
+    model = _model(model_or_design)
+    if isinstance(model_or_design, Model) and flow is None:
+        return claim_chart(model)
+    from moldstack.checks.method_claims import method_chart  # noqa: PLC0415
+    from moldstack.process.generate import MethodNotApplicableError  # noqa: PLC0415
+    from moldstack.process.runner import run  # noqa: PLC0415
+
+    try:
+        chosen = _flow(model_or_design, flow, _claims_grid())
+    except MethodNotApplicableError as exc:
+        first = exc.problems[0]
+        note = f"the claimed method does not make this design: {first.path}: {first.message}"
+        return claim_chart(model, method_note=note)
+    return claim_chart(model, method=method_chart(run(chosen)))
+
+
+def _claims_grid() -> GridSettings:
+    from moldstack.process.steps import GridSettings  # noqa: PLC0415
+
+    return GridSettings(fine_um=25.0, coarse_um=200.0, z_cell_um=50.0)
+
+
+def _design(design: Design | Model | str | Path) -> Design:
+    if isinstance(design, Model):
+        raise TypeError("a process needs the design (a spec path or a Design), not a built Model")
+    return design if isinstance(design, Design) else load(design)
+
+
+def _flow(
+    design: Design | Model | str | Path, flow: Flow | str | Path | None, grid: GridSettings | None
+) -> Flow:
+    from moldstack.process.flow_io import load_flow  # noqa: PLC0415
+    from moldstack.process.generate import flow_for  # noqa: PLC0415
+    from moldstack.process.steps import Flow  # noqa: PLC0415
+
+    if flow is None:
+        return flow_for(_design(design), grid=grid)
+    return flow if isinstance(flow, Flow) else load_flow(flow)
+
+
+def flow(design: Design | str | Path, assembly: str | None = None) -> Flow:
+    """The claim-21 process flow that makes ``assembly`` (default: the first the method can make) of ``design``.
+
+    Raises :class:`~moldstack.process.generate.MethodNotApplicableError` (a :class:`SpecError`) listing why the
+    method cannot make it.
+    """
+    from moldstack.process.generate import flow_for  # noqa: PLC0415
+
+    return flow_for(_design(design), assembly)
+
+
+def process(
+    design: Design | str | Path,
+    flow: Flow | str | Path | None = None,
+    *,
+    compare: bool = True,
+    keep_states: bool = False,
+) -> ProcessResult:
+    """Virtually fabricate ``design`` by the claimed method: run ``flow`` (default: the generated one) step by
+    step, chart claims 21-23 from the run, and compare its final state with the direct build cell by cell."""
+    from moldstack.checks.method_claims import method_chart  # noqa: PLC0415
+    from moldstack.process.agreement import agreement  # noqa: PLC0415
+    from moldstack.process.result import ProcessResult  # noqa: PLC0415
+    from moldstack.process.runner import run  # noqa: PLC0415
+
+    checked = _design(design)
+    chosen = _flow(checked, flow, None)
+    result = run(chosen, keep_states=keep_states)
+    return ProcessResult(result, method_chart(result), agreement(result, checked) if compare else None)
 
 
 def _model(model_or_design: Model | Design | str | Path) -> Model:

@@ -226,11 +226,25 @@ def holding_claims(chart: Mapping[str, Any]) -> list[str]:
     return [str(n) for n, claim in chart["claims"].items() if claim["holds"]]
 
 
+FlowOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--flow",
+        metavar="FLOW",
+        help="A process flow (YAML) for claims 21-23; default: the one generated from the spec, where the "
+        "claimed method makes it.",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
-def claims(ctx: typer.Context, spec: SpecArg, as_json: JsonOpt = False) -> None:
+def claims(ctx: typer.Context, spec: SpecArg, as_json: JsonOpt = False, flow: FlowOpt = None) -> None:
     """The claim chart: whether each claim holds, with the parts that satisfy each element."""
     with reporting(ctx, str(spec)):
-        chart = moldstack.claims(str(spec)).to_dict()
+        design = moldstack.load(str(spec))
+    with reporting(ctx, str(flow) if flow else str(spec)):
+        chart = moldstack.claims(design, flow=flow).to_dict()
     if as_json:
         typer.echo(json_text(chart), nl=False)
         return
@@ -261,7 +275,8 @@ def build(
     with reporting(ctx, str(spec)):
         if out_dir.exists() and not out_dir.is_dir():
             raise UsageError(f"{out_dir}: is a file; give a folder for the outputs")
-        inputs = BuildInputs(model=moldstack.build(str(spec)))
+        design = moldstack.load(str(spec))
+        inputs = BuildInputs(model=moldstack.build(design), design=design)
         written = write_outputs(inputs, out_dir)
         held = holding_claims(inputs.claim_chart.to_dict())
     model = inputs.model
@@ -374,6 +389,92 @@ def section(
         write = write_section_png if out.suffix.lower() == ".png" else write_section_svg
         figure = write(cut, out, exaggeration=exaggeration, window=window)
     console.print(Text(f"wrote {figure.path}: {figure.pieces} pieces, plane {parsed}"))
+
+
+@app.command()
+def process(
+    ctx: typer.Context,
+    spec: SpecArg,
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="OUT",
+            help="Folder for the outputs (created if needed).",
+            show_default=False,
+        ),
+    ],
+    flow: FlowOpt = None,
+    as_json: JsonOpt = False,
+    compare: Annotated[
+        bool, typer.Option("--compare/--no-compare", help="Compare the final state with the direct build.")
+    ] = True,
+) -> None:
+    """Virtually fabricate the design by the claimed method (claims 21-23), step by step.
+
+    Writes flow.yaml (edit it and pass it back with --flow), process.json, traveler.md/.html and one cross-section
+    frame per step (frames/). Exit code 1 when a process rule is broken.
+    """
+    from moldstack.output import write_process  # noqa: PLC0415
+
+    with reporting(ctx, str(spec)):
+        design = moldstack.load(str(spec))
+        if out_dir.exists() and not out_dir.is_dir():
+            raise UsageError(f"{out_dir}: is a file; give a folder for the outputs")
+    with reporting(ctx, str(flow) if flow else str(spec)):
+        result = moldstack.process(design, flow, compare=compare)
+        written = write_process(result, out_dir)
+    violations = [v.to_dict() for v in result.violations]
+    claims_21 = {str(n): c.to_dict() for n, c in result.claims.items()}
+    if as_json:
+        doc = {
+            "flow": result.run.flow.name,
+            "agreement": result.agreement.fraction if result.agreement is not None else None,
+            "claims": claims_21,
+            "violations": violations,
+            "comparison": result.agreement.to_dict() if result.agreement is not None else None,
+            "steps": [
+                {
+                    "index": r.index,
+                    "kind": r.kind,
+                    "title": r.title,
+                    "seconds": r.seconds,
+                    "violations": len(r.violations),
+                }
+                for r in result.run.records
+            ],
+            "grid": result.run.final.grid.to_dict(),
+            "outputs": [str(p) for p in written],
+        }
+        typer.echo(json_text(doc), nl=False)
+    else:
+        run = result.run
+        console.print(
+            Text(f"ran {run.flow.name}: {len(run.records)} steps in {run.seconds:.1f} s", style="bold")
+        )
+        grid = run.final.grid
+        console.print(f"  grid {grid.shape[0]} x {grid.shape[1]} x {grid.shape[2]} = {grid.cells:,} cells")
+        for r in run.records:
+            mark = "ok" if not r.violations else f"{len(r.violations)} rule(s) broken"
+            console.print(Text(f"  {r.index:>2}. {r.title:<34} {mark}"))
+        for v in result.violations:
+            err_console.print(Text(f"  {v}"))
+        if result.agreement is not None:
+            a = result.agreement
+            console.print(
+                f"  agreement with the direct build: {100 * a.fraction:.4f} % of cells "
+                f"({a.cells - a.agreeing:,} differ, {a.interior_differences:,} away from a boundary)"
+            )
+        held = [n for n, c in claims_21.items() if c["holds"]]
+        console.print(f"  method claims that hold: {', '.join(held) if held else 'none'}")
+        for n, c in claims_21.items():
+            for e in c["elements"]:
+                if not e["holds"] and e["reason"]:
+                    console.print(Text(f"  claim {n}: {e['element']}: {e['reason']}"))
+        console.print(Text(f"wrote {len(written)} files; open {out_dir / 'traveler.html'}", style="bold"))
+    if violations:
+        raise typer.Exit(1)
 
 
 def _detail_window(text: str | None) -> tuple[float, float] | str | None:

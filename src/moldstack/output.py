@@ -27,6 +27,8 @@ from moldstack.api import claims, export
 if TYPE_CHECKING:
     from moldstack.checks.claims import ClaimChart
     from moldstack.geometry.model import Model
+    from moldstack.process.result import ProcessResult
+    from moldstack.spec.design import Design
 
 _TEMP_SUFFIX = ".tmp"
 
@@ -162,13 +164,48 @@ def write_json(path: str | Path, value: Any, *, overwrite: bool = True) -> Path:
 
 @dataclass(frozen=True)
 class BuildInputs:
-    """What the outputs of a build are made from; results several outputs share are computed once."""
+    """What the outputs of a build are made from; results several outputs share are computed once.
+
+    With the ``design`` (not only its model) the claim chart includes the method claims 21-23 and the build
+    runs the claimed process where it applies.
+    """
 
     model: Model
+    design: Design | None = None
 
     @cached_property
     def claim_chart(self) -> ClaimChart:
-        return claims(self.model)
+        return claims(self.design if self.design is not None else self.model)
+
+    @cached_property
+    def process_result(self) -> ProcessResult | None:
+        """The claimed process run on the design, or None where the method does not make it (or no design)."""
+        from moldstack.api import process  # noqa: PLC0415
+        from moldstack.process.generate import method_applies  # noqa: PLC0415
+
+        if self.design is None or not method_applies(self.design):
+            return None
+        return process(self.design)
+
+
+def write_process(
+    result: ProcessResult, out_dir: str | Path, formats: Sequence[str] = ("svg", "png")
+) -> list[Path]:
+    """A process run's outputs in ``out_dir``: ``flow.yaml`` (edit and run again), ``process.json``, the traveler
+    (``traveler.md``, ``traveler.html``) and one cross-section frame per step under ``frames/``."""
+    from moldstack.exporters.process_frames import write_frames  # noqa: PLC0415 - matplotlib when needed
+    from moldstack.exporters.traveler import write_traveler  # noqa: PLC0415
+    from moldstack.process.flow_io import dump_flow  # noqa: PLC0415
+
+    folder = Path(out_dir)
+    (folder / "frames").mkdir(parents=True, exist_ok=True)
+    frames = write_frames(result.run, folder / "frames", formats=tuple(formats))
+    written = [
+        write_text(folder / "flow.yaml", dump_flow(result.run.flow)),
+        write_json(folder / "process.json", result.to_dict()),
+    ]
+    written += write_traveler(result.run, folder, frames=frames)
+    return written + [f.path for f in frames]
 
 
 @dataclass(frozen=True)
@@ -217,6 +254,11 @@ def _write_sections(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
     ]
 
 
+def _write_process(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
+    result = inputs.process_result
+    return [] if result is None else write_process(result, out_dir / "process", formats=("svg",))
+
+
 OUTPUT_WRITERS: tuple[OutputWriter, ...] = (
     OutputWriter(
         "claims.json",
@@ -240,6 +282,11 @@ OUTPUT_WRITERS: tuple[OutputWriter, ...] = (
     ),
     OutputWriter(
         "sections", "cross sections (SVG) through a row of units and through the die", _write_sections
+    ),
+    OutputWriter(
+        "process",
+        "virtual fabrication by the claimed method (claims 21-23), where it applies: traveler, frames, flow",
+        _write_process,
     ),
 )
 

@@ -54,7 +54,9 @@ __all__ = [
 ]
 
 METHOD_CLAIMS = (21, 22, 23)
-METHOD_NOTE = "needs a process run (virtual fabrication, a later issue)"
+METHOD_NOTE = (
+    "needs a process run: chart the design or its spec (moldstack.claims(design)), not the model alone"
+)
 
 TITLES: dict[int, str] = {
     1: "die in a dielectric mass, edge units exposed on opposite faces, conductive elements to the contacts",
@@ -288,8 +290,8 @@ def _substrate_claim(claim5_holds: bool, lowers: Sequence[AssemblyView]) -> Clai
     return _claim(6, [parent, e_sub, e_con])
 
 
-def _method_placeholder(number: int) -> ClaimResult:
-    return ClaimResult(number, TITLES[number], False, DEPENDS_ON.get(number), (), METHOD_NOTE)
+def _method_placeholder(number: int, note: str = METHOD_NOTE) -> ClaimResult:
+    return ClaimResult(number, TITLES[number], False, DEPENDS_ON.get(number), (), note)
 
 
 def claim_chart(
@@ -297,11 +299,12 @@ def claim_chart(
     method: Mapping[int, ClaimResult] | None = None,
     conductors: Connectivity | None = None,
     tolerance_um: float = TOLERANCE_UM,
+    method_note: str = METHOD_NOTE,
 ) -> ClaimChart:
     """The claim chart of a built model: claims 1-20 from its geometry; 21-23 from ``method`` if given.
 
     ``method`` holds the results a process run (virtual fabrication) found for the method claims 21-23; without
-    it they are reported as not holding, with a note that they need one. ``conductors`` may pass a connectivity
+    it they are reported as not holding, with ``method_note`` saying why (by default, that they need one). ``conductors`` may pass a connectivity
     already computed for ``model`` (its tolerance is then the one used for connections).
     """
     if method is not None and not set(method) <= set(METHOD_CLAIMS):
@@ -315,7 +318,7 @@ def claim_chart(
     stack = _stack_claims(views, per)
     for number in range(1, 24):
         if number in METHOD_CLAIMS:
-            claims[number] = (method or {}).get(number) or _method_placeholder(number)
+            claims[number] = (method or {}).get(number) or _method_placeholder(number, method_note)
         elif number in stack:
             claims[number] = stack[number]
         else:

@@ -5,8 +5,9 @@ The rule, shared by everything that rasterises (the model here, the process runn
 - a **prism** (box, cylinder, tube, trace) occupies the cells whose *centre* lies inside it (signed distance
   <= 0), tested on the block of cells under its bounding box, vectorised;
 - a **wire** occupies the cells whose centre lies inside it, *and* every cell its centre line passes through
-  (sampled at half the smallest cell of its block). A bond wire (18-25 um) is usually thinner than a cell;
-  this keeps it a connected chain of cells, which is what a conduction model needs of it.
+  (sampled at half the smallest cell of its block), joined face to face where the line crosses a cell
+  corner or edge. A bond wire (18-25 um) is usually thinner than a cell; this keeps it a face-connected chain
+  of cells from end to end, which is what a conduction model needs of it.
 
 A model's cells are labelled (:class:`Label`: role and material) by painting its solids in order: matrix
 solids (mold, base, laminate) by rank, then the inclusions in model order, each over what is there; cells no
@@ -96,6 +97,29 @@ def _unique_cells(cells: NDArray[np.int64], shape: NDArray[np.int64]) -> NDArray
     return np.stack(np.unravel_index(flat, tuple(shape.tolist())), axis=1)
 
 
+def _chain(grid: Grid, wire: Wire, step: float) -> NDArray[np.int64] | None:
+    """The cells the centre line passes through, in order, joined face to face (a 6-connected chain).
+
+    Consecutive samples must fall in the same or adjacent cells; where they change cell along two or three axes
+    at once, the cells stepping one axis at a time are added, so current can pass from face to face.
+    """
+    b = grid.bounds
+    for _ in range(6):
+        samples = wire.samples(step)
+        within = np.all((samples >= b[:3]) & (samples <= b[3:]), axis=1)
+        if not within.any():
+            return None
+        cells = grid.cell_of(samples[within])
+        d = np.diff(cells, axis=0)
+        if np.abs(d).max(initial=0) <= 1:
+            a = cells[:-1]
+            x_first = a + d * np.array([1, 0, 0])
+            xy_first = a + d * np.array([1, 1, 0])
+            return np.vstack([cells, x_first, xy_first])
+        step /= 2
+    raise ValueError(f"wire of {len(wire.path)} points could not be sampled finely enough for this grid")
+
+
 def wire_mask(grid: Grid, wire: Wire) -> tuple[Block, NDArray[np.bool_]]:
     """Cells with their centre inside the wire, and every cell its centre line passes through.
 
@@ -107,13 +131,11 @@ def wire_mask(grid: Grid, wire: Wire) -> tuple[Block, NDArray[np.bool_]]:
     sizes = [grid.sizes(a)[inner[a]] for a in range(3)]
     smallest = [float(s.min()) if s.size else wire.diameter for s in sizes]
     step = max(0.5 * min(*smallest, wire.diameter), 1e-3)
-    samples = wire.samples(step)
-    b = grid.bounds
-    within = np.all((samples >= b[:3]) & (samples <= b[3:]), axis=1)
-    if not within.any():
-        return inner, np.zeros(tuple(s.stop - s.start for s in inner), dtype=bool)
     shape = np.array(grid.shape)
-    cells = _unique_cells(grid.cell_of(samples[within]), shape)
+    path = _chain(grid, wire, step)
+    if path is None:
+        return inner, np.zeros(tuple(s.stop - s.start for s in inner), dtype=bool)
+    cells = _unique_cells(path, shape)
     reach = [int(np.ceil((wire.radius + step) / h)) + 1 for h in smallest]
     offsets = np.stack(np.meshgrid(*(np.arange(-m, m + 1) for m in reach), indexing="ij"), axis=-1).reshape(
         -1, 3

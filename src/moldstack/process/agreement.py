@@ -2,9 +2,11 @@
 
 The model of the assembly the flow makes is voxelised on the run's own grid with the same rule
 (:func:`moldstack.geometry.voxelize.voxelize`) and the two are compared cell by cell, by material (the headline
-figure) and by role. A differing cell is a *boundary* cell when, in either labelling, one of its 26 neighbours
-holds another material: a disagreement of at most one cell across an interface. Differences anywhere else
-(*interior* differences) mean the two routes made different structures.
+figure) and by role. A differing cell, material ``a`` in the process and ``b`` in the model, is a *boundary*
+cell when each route has the other's material right beside it (``b`` among its 26 neighbours in the process,
+``a`` among them in the model): the same interface, placed one cell apart. Any other difference (an
+*interior* difference: a void, a missing via, a layer two cells off) means the routes made different
+structures.
 
 This module may build the model (it is the comparison, not the process).
 """
@@ -92,13 +94,14 @@ def _shared_materials(a: Voxels, b: Voxels) -> tuple[NDArray[np.int32], NDArray[
     return ia[a.labels], ib[b.labels]
 
 
-def _at_boundary(material: NDArray[np.int32], cells: NDArray[np.int64]) -> NDArray[np.bool_]:
-    """For each cell (n, 3), whether some 26-neighbour holds another material."""
+def _near(
+    material: NDArray[np.int32], cells: NDArray[np.int64], wanted: NDArray[np.int32]
+) -> NDArray[np.bool_]:
+    """For each cell (n, 3), whether one of its 26 neighbours holds the material ``wanted[n]``."""
     shape = np.array(material.shape)
     nb = np.clip(cells[:, None, :] + _OFFSETS[None], 0, shape - 1)
     around = material[nb[..., 0], nb[..., 1], nb[..., 2]]
-    own = material[cells[:, 0], cells[:, 1], cells[:, 2]]
-    return (around != own[:, None]).any(axis=1)
+    return (around == wanted[:, None]).any(axis=1)
 
 
 def compare(process: Voxels, model: Voxels) -> Agreement:
@@ -115,7 +118,11 @@ def compare(process: Voxels, model: Voxels) -> Agreement:
     rb = np.array([both.index(str(lab)) for lab in model.table.labels], dtype=np.int32)
     role_same = int((ra[process.labels] == rb[model.labels]).sum())
     diff = np.argwhere(~same)
-    boundary = _at_boundary(ma, diff) | _at_boundary(mb, diff) if diff.size else np.zeros(0, dtype=bool)
+    if diff.size:
+        at = (diff[:, 0], diff[:, 1], diff[:, 2])
+        boundary = _near(ma, diff, mb[at]) & _near(mb, diff, ma[at])
+    else:
+        boundary = np.zeros(0, dtype=bool)
     g = process.grid
     pairs: dict[tuple[str, str], list[float]] = {}
     for i, j, k in diff.tolist():
