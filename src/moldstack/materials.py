@@ -191,7 +191,7 @@ LIBRARY: dict[str, Material] = {
             density_kg_m3=1420.0,
             conductor=False,
             eps_r=3.4,
-            colour="#e0a526",
+            colour="#a0522d",
             source="DuPont Kapton HN datasheet (k 0.12 W/mK, CTE 20 ppm/K, E 2.5 GPa, eps_r 3.4)",
         ),
         Material(

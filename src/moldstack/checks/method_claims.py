@@ -15,8 +15,9 @@ dielectric"; metal goes into apertures that exist; removal follows the depositio
 Readings (tolerances: :data:`TOLERANCE_UM`, :data:`TOLERANCE_MM3`, :data:`TOLERANCE_FRACTION`):
 
 - a layer, pad or chip is *on* what lies under it when that is under the whole of its bottom;
-- a contact is *connected* when a bond from it to its own pad was made and the bonded wire touches both the
-  contact and the pad in the process grid;
+- a contact is *connected* when the wire_bond step made a bond from it to a pad no other bond lands on (the
+  step makes a bond only where both ends lie on their contact and pad); where the process grid is too coarse
+  to show a bonded wire touching both ends, claim 21 says so in its note, and the bond still counts;
 - a via *extends between the layers* when its aperture does and the metal is continuous along it;
 - a flange lies *over* a sacrificial layer when the process saw the flange touch that layer.
 
@@ -26,6 +27,7 @@ spec, the model, the flow's parameters or the labelled grid.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import Any
@@ -72,11 +74,18 @@ def _whole(fraction: Any) -> bool:
 
 
 def _pct(fraction: float) -> str:
-    return f"{100.0 * fraction:.0f}%"
+    """A fraction as a percentage, rounded down to 0.1% so that short of whole never reads 100%."""
+    return f"{math.floor(1000.0 * fraction) / 10.0:g}%"
 
 
 def _some(value: Any, tol: float) -> bool:
     return isinstance(value, int | float) and value > tol
+
+
+def _these(noun: str, names: Sequence[str], singular: str, plural: str) -> str:
+    """``aperture U1 does`` or ``apertures U1, U2 do``: a noun, the names (a few, then a count) and a verb."""
+    one = len(names) == 1
+    return f"{noun}{'' if one else 's'} {names_list(names)} {singular if one else plural}"
 
 
 def _refs(records: Sequence[StepRecord]) -> str:
@@ -102,9 +111,9 @@ def _parent_element(number: int, holds: bool) -> ElementResult:
     )
 
 
-def _claim(number: int, elements: Sequence[ElementResult]) -> ClaimResult:
+def _claim(number: int, elements: Sequence[ElementResult], note: str | None = None) -> ClaimResult:
     return ClaimResult(
-        number, TITLES[number], all(e.holds for e in elements), DEPENDS_ON.get(number), tuple(elements)
+        number, TITLES[number], all(e.holds for e in elements), DEPENDS_ON.get(number), tuple(elements), note
     )
 
 
@@ -191,7 +200,7 @@ class _MethodRun:
         why: list[str] = []
         off = list(obs.get("not_on_base") or [])
         if off:
-            why.append(f"pads {names_list(off)} are not wholly on the base")
+            why.append(_these("pad", off, "is not wholly on the base", "are not wholly on the base"))
         on = float(obs.get("on_base_fraction", 0.0))
         if not off and not _whole(on):
             why.append(f"the pads rest on the base for only {_pct(on)} of their bottom")
@@ -199,7 +208,7 @@ class _MethodRun:
             why.append(f"the {obs.get('pads', 0)} pads define no central region (their centres enclose none)")
         if why:
             return _fail(words, f"{pads.ref}: " + "; ".join(why))
-        return ElementResult(words, True, (pads.ref,))
+        return ElementResult(words, True, (pads.ref, *_few([str(n) for n in obs.get("names") or []])))
 
     @cached_property
     def attached(self) -> list[tuple[StepRecord, str, list[str]]]:
@@ -228,7 +237,7 @@ class _MethodRun:
                 )
             off = list(obs.get("contacts_off_die") or [])
             if off:
-                why.append(f"contacts {names_list(off)} are not on {die}'s front face")
+                why.append(_these("contact", off, "is", "are") + f" not on {die}'s front face")
             out.append((rec, die, why))
         return out
 
@@ -264,17 +273,36 @@ class _MethodRun:
         if unbonded:
             said = unique(v.message for w in bonders for v in w.violations if set(v.parts) & set(unbonded))
             detail = f" ({'; '.join(said)})" if said else ""
-            why.append(f"contacts {names_list(unbonded)} are not bonded ({_refs(bonders)}){detail}")
-        mine = [b for w, b in self.bonds if w.index > rec.index and str(b.get("contact")).startswith(prefix)]
-        no_contact = [b["contact"] for b in mine if not b.get("touches_contact")]
-        if no_contact:
-            why.append(
-                f"the bonds of {names_list(no_contact)} do not touch their contacts in the process grid"
-            )
-        no_pad = [b["contact"] for b in mine if not b.get("touches_pad")]
-        if no_pad:
-            why.append(f"the wires from {names_list(no_pad)} do not reach their pads in the process grid")
+            why.append(_these("contact", unbonded, "is", "are") + f" not bonded ({_refs(bonders)}){detail}")
+        short = [
+            str(b["contact"])
+            for w in bonders
+            for b in w.observations.get("bonds") or []
+            if str(b.get("contact", "")).startswith(prefix)
+            and max(float(b.get("gap_to_pad_um", 0.0)), float(b.get("gap_to_contact_um", 0.0))) > TOLERANCE_UM
+        ]
+        if short:
+            why.append(f"the wires from {names_list(short)} stop short of their pads or contacts")
         return why
+
+    def raster_note(self) -> str | None:
+        """A note when the process grid does not show some bonded wires touching their contact or pad.
+
+        The wire_bond step makes each bond only on its own contact and pad (its rules check both ends
+        exactly), so such a miss is the grid's: cells thicker than the wire. The bond still counts.
+        """
+        missed = [
+            str(b.get("contact"))
+            for _, b in self.bonds
+            if not (b.get("touches_contact") and b.get("touches_pad"))
+        ]
+        if not missed:
+            return None
+        return (
+            f"the process grid is too coarse to show {len(missed)} of {len(self.bonds)} bond wires touching "
+            f"both their contact and pad ({names_list(missed)}); the bonds count, as the wire_bond step made "
+            "each on its own contact and pad"
+        )
 
     def e_connect(self, words: str) -> ElementResult:
         if not self.chips:
@@ -285,7 +313,8 @@ class _MethodRun:
         shared += [p for w in self.acted("wire_bond") for p in w.observations.get("pads_shared") or []]
         if shared:
             why.append(
-                f"pads {names_list(unique(shared))} take more than one bond: each contact needs its own"
+                _these("pad", unique(shared), "takes", "take")
+                + " more than one bond: each contact needs its own"
             )
         if why:
             return _fail(words, "; ".join(why))
@@ -297,6 +326,8 @@ class _MethodRun:
         seconds = self.sacrificial("second")
         if not seconds:
             return _fail(words, self.missing("provides a second sacrificial layer", "sacrificial_layer"))
+        if not self.chips:
+            return _fail(words, f"no chip is attached, so {seconds[0].ref} faces no contact-bearing surface")
         dies = [die for _, die in self.chips]
         for rec in seconds:
             faced = [d for d in rec.observations.get("faces_contact_surfaces_of") or [] if d in dies]
@@ -305,8 +336,8 @@ class _MethodRun:
         rec = seconds[0]
         earlier = [d for r, d in self.chips if r.index < rec.index]
         if not earlier:
-            later = f" ({_refs([r for r, _ in self.chips])})" if self.chips else ""
-            return _fail(words, f"{rec.ref} comes before any chip is attached{later}")
+            later = ", ".join(unique(r.ref for r, _ in self.chips))
+            return _fail(words, f"{rec.ref} comes before any chip is attached ({later})")
         gaps = rec.observations.get("gap_above_contacts_um") or {}
         die = earlier[0]
         gap = float(gaps.get(die, 0.0))
@@ -330,9 +361,17 @@ class _MethodRun:
         if not self.bonds:
             why.append("there are no connections to encapsulate")
         elif not late_bonds and int(obs.get("bonds_encapsulated", 0)) < made:
-            cells = obs.get("wire_cells_exposed", 0)
-            why.append(f"{rec.ref} leaves {cells} wire-bond cells uncovered")
-        if obs.get("die_cells_exposed"):
+            exposed = [str(c) for c in obs.get("bonds_exposed") or []]
+            if exposed:
+                why.append(f"{rec.ref} leaves the bonds from {names_list(exposed)} uncovered")
+            else:
+                why.append(f"{rec.ref} leaves {obs.get('wire_cells_exposed', 0)} wire-bond cells uncovered")
+        bare = {str(d): int(n) for d, n in (obs.get("dies_exposed") or {}).items() if int(n)}
+        if bare:
+            why.append(
+                f"{rec.ref} leaves " + ", ".join(f"{n} cells of {d}" for d, n in bare.items()) + " uncovered"
+            )
+        elif obs.get("die_cells_exposed"):
             why.append(f"{rec.ref} leaves {obs['die_cells_exposed']} cells of the chip uncovered")
         return why
 
@@ -377,7 +416,7 @@ class _MethodRun:
             when = f"the cure ({later[0].ref}) comes after {drill.ref}"
         else:
             when = f"no step cures the dielectric before {drill.ref}"
-        return f"apertures {names_list(names)} pass through uncured dielectric: {when}"
+        return _these("aperture", names, "passes", "pass") + f" through uncured dielectric: {when}"
 
     def e_apertures(self, words: str) -> ElementResult:
         if not self.apertures:
@@ -390,8 +429,8 @@ class _MethodRun:
         if short:
             lo, hi = short[0].get("z_um", [0.0, 0.0])
             why.append(
-                f"apertures {names_list([a['name'] for a in short])} do not extend between the sacrificial "
-                f"layers ({short[0]['name']} runs z {lo:g} to {hi:g} um)"
+                _these("aperture", [a["name"] for a in short], "does", "do")
+                + f" not extend between the sacrificial layers ({short[0]['name']} runs z {lo:g} to {hi:g} um)"
             )
         keys = ("through_cured_dielectric", "through_pad", "through_base")
         full = [a for a in aps if all(a.get(k) for k in keys)]
@@ -400,13 +439,17 @@ class _MethodRun:
             if uncured and any(a.get("through_uncured_dielectric") for a in aps):
                 why.append(self._uncured_text(uncured, drill_recs))
             elif uncured:
-                why.append(f"apertures {names_list(uncured)} do not pass through the cured dielectric")
+                why.append(
+                    _these("aperture", uncured, "does", "do") + " not pass through the cured dielectric"
+                )
             no_pad = [a["name"] for a in aps if not a.get("through_pad")]
             if no_pad:
-                why.append(f"apertures {names_list(no_pad)} do not pass through a pad")
+                why.append(_these("aperture", no_pad, "does", "do") + " not pass through a pad")
             no_base = [a["name"] for a in aps if not a.get("through_base")]
             if no_base:
-                why.append(f"apertures {names_list(no_base)} do not pass through the dielectric base")
+                why.append(
+                    _these("aperture", no_base, "does", "do") + " not pass through the dielectric base"
+                )
             why.insert(0, "no aperture passes through the cured dielectric, a pad and the base")
         if why:
             return _fail(words, f"{', '.join(drills)}: " + "; ".join(why))
@@ -465,10 +508,10 @@ class _MethodRun:
             ok = [r for r, _ in done if after is None or r.index > after.index]
             if ok:
                 parts.append(ok[0].ref)
-            elif done:
+            elif done and after is not None:
                 why.append(
                     f"the {layer} sacrificial layer is removed ({done[0][0].ref}) before the metal is "
-                    f"deposited ({after.ref if after else ''})"
+                    f"deposited ({after.ref})"
                 )
             else:
                 said = unique(
@@ -490,11 +533,10 @@ class _MethodRun:
         plates = unique(p for p, _ in self.vias)
         if all(not v.get("flange_overhang_um") for _, v in self.vias):
             said = ", ".join(
-                f"{p.ref} overhang {p.observations.get('flange_overhang_um', 0):g} um, "
-                f"thickness {p.observations.get('flange_thickness_um', 0):g} um"
+                f"{p.ref} plates with a flange overhang of {p.observations.get('flange_overhang_um', 0):g} um"
                 for p in plates
             )
-            return f"the plating forms no flanges ({said})"
+            return f"the plating forms no flanges: {said}"
         return None
 
     def e_flanges(self, words: str) -> ElementResult:
@@ -509,7 +551,7 @@ class _MethodRun:
                 if not _some((v.get("flange_overhang_um") or {}).get(end), TOLERANCE_UM)
             ]
             if short:
-                why.append(f"vias {names_list(short)} have no {end} flange projecting outwardly")
+                why.append(_these("via", short, "has", "have") + f" no {end} flange projecting outwardly")
         if why:
             return _fail(words, "; ".join(why))
         return ElementResult(
@@ -617,5 +659,5 @@ def method_chart(run: ProcessRun) -> dict[int, ClaimResult]:
         parent = DEPENDS_ON.get(number)
         if parent is not None:
             own.insert(0, _parent_element(number, results[parent].holds))
-        results[number] = _claim(number, own)
+        results[number] = _claim(number, own, view.raster_note() if number == 21 else None)
     return results

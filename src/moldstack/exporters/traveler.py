@@ -30,6 +30,8 @@ from moldstack.roles import ROLE_WORDS
 
 Params = dict[str, Any]
 UM = "µm"
+ROW_VIOLATIONS = 3
+"""How many of a step's violations its table row shows in full (the Violations section lists all)."""
 _CLAIM_NOTE = re.compile(r"\s*\([^()]*\bclaims?\b[^()]*\)")
 
 
@@ -154,9 +156,7 @@ def _drill(p: Params) -> str:
 
 
 def _plate(p: Params) -> str:
-    wall = (
-        f"conformal {_um(p['thickness_um'])}" if p.get("thickness_um") is not None else "full fill"
-    )
+    wall = f"conformal {_um(p['thickness_um'])}" if p.get("thickness_um") is not None else "full fill"
     return (
         f"{p.get('material', '?')}, {wall}; flanges {_um(p.get('flange_overhang_um'))} overhang, "
         f"{_um(p.get('flange_thickness_um'))} thick"
@@ -219,7 +219,8 @@ def layer_text(entry: LayerEntry) -> str:
     """``first sacrificial layer (aluminium) −12…0 µm``; ``microelectronic element (first, silicon) 0…200 µm``."""
     words = role_words(entry.role)
     named = f"{words[:-1]}, {entry.material})" if words.endswith(")") else f"{words} ({entry.material})"
-    return f"{named} {_num(entry.z0)}…{_num(entry.z1)} {UM}"
+    spans = entry.intervals or ((entry.z0, entry.z1),)
+    return f"{named} " + ", ".join(f"{_num(a)}…{_num(b)}" for a, b in spans) + f" {UM}"
 
 
 def stack_changes(
@@ -232,7 +233,9 @@ def stack_changes(
     marked = []
     for e in record.stack:
         prev = old.get((e.role, e.material))
-        changed = prev is None or (prev.z0, prev.z1) != (e.z0, e.z1) or not _close(prev.volume_um3, e.volume_um3)
+        changed = (
+            prev is None or (prev.z0, prev.z1) != (e.z0, e.z1) or not _close(prev.volume_um3, e.volume_um3)
+        )
         marked.append((e, changed))
     gone = [e for key, e in old.items() if key not in new_keys]
     return marked, gone
@@ -249,12 +252,22 @@ def violation_text(v: Violation) -> str:
     return text.removeprefix(prefix)
 
 
+def step_violations(record: StepRecord, shown: int = ROW_VIOLATIONS) -> list[str]:
+    """The step's violations for its row: the first ``shown`` in full, then how many more and of which rules."""
+    texts = [violation_text(v) for v in record.violations]
+    if len(texts) <= shown + 1:
+        return texts
+    rest = record.violations[shown:]
+    rules = sorted({v.rule for v in rest})
+    return [*texts[:shown], f"… and {len(rest)} more ({', '.join(rules)}): see Violations"]
+
+
 def _header_facts(run: ProcessRun) -> list[tuple[str, str]]:
     grid = run.final.grid
     shape = " × ".join(str(n) for n in grid.shape)
     given = [r.duration_min for r in run.records if r.duration_min is not None]
     process_time = (
-        f"{duration_text(sum(given))} over the {_count(len(given), 'step')} that give a time"
+        f"{duration_text(sum(given))}; {len(given)} of {len(run.records)} steps give a time"
         if given
         else "— (no step gives a time)"
     )
@@ -281,8 +294,16 @@ def _header_facts(run: ProcessRun) -> list[tuple[str, str]]:
 
 
 def _md(text: str) -> str:
-    """Text safe in a Markdown table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Text safe in a Markdown table cell (no pipes, no line breaks, no raw HTML)."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+
+
+def _stack_md(record: StepRecord, before: StepRecord | None) -> str:
+    """The layers, bottom to top, those the step made or changed in bold, those it removed struck out."""
+    marked, gone = stack_changes(record, before)
+    lines = [f"**{_md(layer_text(e))}**" if changed else _md(layer_text(e)) for e, changed in marked]
+    lines += [f"~~{_md(layer_text(e))}~~ removed" for e in gone]
+    return "<br>".join(lines) or "—"
 
 
 def traveler_markdown(run: ProcessRun) -> str:
@@ -296,15 +317,18 @@ def traveler_markdown(run: ProcessRun) -> str:
         "| # | step | parameters | layer stack after the step (bottom → top, z in µm) | time | check |",
         "|---:|---|---|---|---|---|",
     ]
+    before: StepRecord | None = None
     for r in run.records:
-        stack = "<br>".join(_md(layer_text(e)) for e in r.stack) or "—"
-        check = "<br>".join(_md(violation_text(v)) for v in r.violations) or "ok"
+        stack = _stack_md(r, before)
+        before = r
+        check = "<br>".join(_md(t) for t in step_violations(r)) or "ok"
         step = f"**{_md(r.title)}**<br>`{r.kind}`"
         lines.append(
             f"| {r.index} | {step} | {_md(step_summary(r))} | {stack} | {_md(duration_text(r.duration_min))} "
             f"| {check} |"
         )
-    lines += ["", "## Violations", ""]
+    lines += ["", "Bold: layers the step made or changed; struck out: layers it removed.", ""]
+    lines += ["## Violations", ""]
     if run.violations:
         lines += [f"- {_md(str(v))}" for v in run.violations]
     else:
@@ -329,6 +353,8 @@ th { background: #f2f2f2; }
 td.num { text-align: right; white-space: nowrap; }
 td.time { white-space: nowrap; }
 ul.stack { margin: 0; padding-left: 1.1em; }
+ul.stack li.changed { font-weight: 600; }
+ul.stack li.gone { color: #888; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: #555; }
 .ok { color: #2e7d32; font-weight: 600; }
 .bad { color: #b3261e; font-weight: 600; }
@@ -338,7 +364,10 @@ section.step.broken { border-color: #e4a29c; }
 figure { margin: .8em 0; }
 figure img { width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #666; font-size: .9em; }
-details pre { background: #f7f7f7; padding: .6em; overflow-x: auto; font-size: 12px; }
+p.note { color: #666; font-size: .9em; }
+details pre { background: #f7f7f7; padding: .6em; font-size: 12px; white-space: pre-wrap;
+              overflow-wrap: anywhere; }
+div.what ul { margin: .3em 0; }
 """
 
 
@@ -346,18 +375,23 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _stack_html(record: StepRecord) -> str:
-    if not record.stack:
+def _stack_html(record: StepRecord, before: StepRecord | None) -> str:
+    marked, gone = stack_changes(record, before)
+    if not marked and not gone:
         return "—"
-    items = "".join(f"<li>{_e(layer_text(e))}</li>" for e in record.stack)
-    return f'<ul class="stack">{items}</ul>'
+    items = [
+        f'<li class="changed">{_e(layer_text(e))}</li>' if changed else f"<li>{_e(layer_text(e))}</li>"
+        for e, changed in marked
+    ]
+    items += [f'<li class="gone"><s>{_e(layer_text(e))}</s> removed</li>' for e in gone]
+    return f'<ul class="stack">{"".join(items)}</ul>'
 
 
-def _check_html(violations: Sequence[Violation]) -> str:
-    if not violations:
+def _check_html(record: StepRecord) -> str:
+    if not record.violations:
         return '<span class="ok">ok</span>'
-    items = "".join(f"<li>{_e(violation_text(v))}</li>" for v in violations)
-    return f'<span class="bad">{_count(len(violations), "violation")}</span><ul>{items}</ul>'
+    items = "".join(f"<li>{_e(t)}</li>" for t in step_violations(record))
+    return f'<span class="bad">{_count(len(record.violations), "violation")}</span><ul>{items}</ul>'
 
 
 def _frame_src(frame: FrameFile, relative_to: Path | None) -> str:
@@ -388,11 +422,14 @@ def _figure_html(run: ProcessRun, record: StepRecord, frame: FrameFile, relative
     )
 
 
+def _json_lines(title: str, data: dict[str, Any]) -> str:
+    lines = [f"{title}:"] + [f"  {k}: {json.dumps(v, default=str)}" for k, v in data.items()]
+    return "\n".join(lines)
+
+
 def _details_html(record: StepRecord) -> str:
-    data = json.dumps(
-        {"parameters": record.params, "observations": record.observations}, indent=2, default=str
-    )
-    return f"<details><summary>all parameters and observations</summary><pre>{_e(data)}</pre></details>"
+    text = _json_lines("parameters", record.params) + "\n" + _json_lines("observations", record.observations)
+    return f"<details><summary>all parameters and observations</summary><pre>{_e(text)}</pre></details>"
 
 
 def _step_section(
@@ -402,24 +439,24 @@ def _step_section(
     parts = [
         f'<section class="step{broken}" id="step-{record.index}">',
         f"<h3>Step {record.index}: {_e(record.title)} <code>{_e(record.kind)}</code></h3>",
-        f"<p>{_e(step_summary(record))}. Time: {_e(duration_text(record.duration_min))}. "
-        f"Check: {_check_html(record.violations)}</p>",
+        f'<div class="what">{_e(step_summary(record))}. Time: {_e(duration_text(record.duration_min))}. '
+        f"Check: {_check_html(record)}</div>",
     ]
     parts += [_figure_html(run, record, f, relative_to) for f in frames]
     parts += [_details_html(record), "</section>"]
     return "\n".join(parts)
 
 
-def _row_html(record: StepRecord) -> str:
+def _row_html(record: StepRecord, before: StepRecord | None) -> str:
     broken = ' class="broken"' if record.violations else ""
     return (
         f"<tr{broken}>"
         f'<td class="num"><a href="#step-{record.index}">{record.index}</a></td>'
         f"<td>{_e(record.title)}<br><code>{_e(record.kind)}</code></td>"
         f"<td>{_e(step_summary(record))}</td>"
-        f"<td>{_stack_html(record)}</td>"
+        f"<td>{_stack_html(record, before)}</td>"
         f'<td class="time">{_e(duration_text(record.duration_min))}</td>'
-        f"<td>{_check_html(record.violations)}</td>"
+        f"<td>{_check_html(record)}</td>"
         "</tr>"
     )
 
@@ -435,7 +472,7 @@ def traveler_html(
     """
     base = Path(relative_to) if relative_to is not None else None
     facts = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in _header_facts(run))
-    rows = "\n".join(_row_html(r) for r in run.records)
+    rows = "\n".join(_row_html(r, run.records[i - 1] if i else None) for i, r in enumerate(run.records))
     by_step = _frames_by_step(frames)
     steps = "\n".join(_step_section(run, r, by_step.get(r.index, []), base) for r in run.records)
     if run.violations:
@@ -461,6 +498,7 @@ def traveler_html(
 {rows}
 </tbody>
 </table>
+<p class="note">Bold: layers the step made or changed; struck out: layers it removed.</p>
 <h2>Violations</h2>
 {violations}
 <h2>Step by step</h2>

@@ -157,6 +157,38 @@ def _roles_below(state: ProcessState, x: float, y: float, r: float, z: float) ->
     return {state.table[int(v)].role for v in np.unique(column[disc])}
 
 
+def _exposed_in(state: ProcessState, role: str, box: tuple[float, float, float, float, float, float]) -> int:
+    """Cells of ``role`` inside ``box`` (x0, y0, x1, y1, z0, z1) sharing a face with ambient air."""
+    x0, y0, x1, y1, z0, z1 = box
+    block = grown(state.grid.block((x0, y0, z0, x1, y1, z1)), state.grid.shape)
+    sub = state.labels[block]
+    return int((face_neighbours(sub == 0) & state.is_role(sub, role)).sum())
+
+
+def _wire_exposed(state: ProcessState, bond: BondMade) -> bool:
+    """Whether any cell of this bond's wire or ball shares a face with ambient air."""
+    bbox = [min(a, b) for a, b in zip(bond.wire.bbox[:3], bond.ball.bbox[:3], strict=True)]
+    bbox += [max(a, b) for a, b in zip(bond.wire.bbox[3:], bond.ball.bbox[3:], strict=True)]
+    x0, y0, z0, x1, y1, z1 = bbox
+    return _exposed_in(state, "conductive_element.wire_bond", (x0, y0, x1, y1, z0, z1)) > 0
+
+
+def _contacts_on_top(
+    state: ProcessState, contacts: list[ContactMade], outline: Rect, z_front: float
+) -> float:
+    """Fraction of these contacts' bottom faces that rest on the die's front face (z_front) inside its outline."""
+    if not contacts:
+        return 0.0
+    on = 0
+    for c in contacts:
+        inside = outline[0] <= c.x <= outline[2] and outline[1] <= c.y <= outline[3]
+        below = state.labels[
+            state.grid.index(0, c.x), state.grid.index(1, c.y), state.grid.index(2, z_front - 1e-6)
+        ]
+        on += int(inside and abs(c.z0 - z_front) < 1e-9 and state.table[int(below)].role == "die")
+    return on / len(contacts)
+
+
 def _point_column(state: ProcessState, x: float, y: float) -> NDArray[np.uint16]:
     return state.labels[state.grid.index(0, x), state.grid.index(1, y), :]
 
@@ -308,6 +340,7 @@ def pad_array(state: ProcessState, step: PadArray, index: int, panel: Rect) -> O
     out.observations = {
         "material": step.material,
         "pads": len(step.pads),
+        "names": [p.name for p in step.pads],
         "z_um": [base_top, base_top + step.thickness_um],
         "not_on_base": off_base,
         "on_base_fraction": _resting_on(state, [label], "body.base"),
@@ -397,7 +430,8 @@ def die_attach(state: ProcessState, step: DieAttach, index: int, panel: Rect) ->
         "back_on_first_sacrificial": _resting_on(state, [die_label], SAC_FIRST),
         "in_central_region": in_central,
         "contacts": len(contacts),
-        "contacts_face_away": _resting_on(state, [contact_label], "die") if contacts else 0.0,
+        "contact_names": sorted(contacts),
+        "contacts_face_away": _contacts_on_top(state, list(contacts.values()), step.outline_um, z1),
         "contacts_off_die": outside,
     }
     return out
@@ -492,6 +526,8 @@ def wire_bond(state: ProcessState, step: WireBond, index: int, panel: Rect) -> O
                 "top_um": _r(wire.bbox[5]),
                 "touches_contact": _touches(state, blk, own, "die.contact"),
                 "touches_pad": _touches(state, blk, own, "conductive_unit.pad"),
+                "gap_to_contact_um": _r(wire.points[0, 2] - (zc + step.ball_height_um)),
+                "gap_to_pad_um": _r(wire.points[-1, 2] - wire.radius - zs),
             }
         )
     all_contacts = sorted(c for die in state.dies.values() for c in die.contacts)
@@ -556,6 +592,10 @@ def encapsulate(state: ProcessState, step: Encapsulate, index: int, panel: Rect)
                 (bond.contact,),
             )
     wires_exposed = _exposed_faces(state, "conductive_element.wire_bond")
+    bonds_exposed = sorted(c for c, b in state.bonds.items() if _wire_exposed(state, b))
+    dies_exposed = {
+        name: _exposed_in(state, "die", (*die.outline, die.z0, die.z1)) for name, die in state.dies.items()
+    }
     if wires_exposed:
         _violation(
             out,
@@ -572,6 +612,8 @@ def encapsulate(state: ProcessState, step: Encapsulate, index: int, panel: Rect)
         "volume_mm3": _volume(state, block, state.labels[block] == label) * MM3,
         "wire_cells_exposed": wires_exposed,
         "die_cells_exposed": die_exposed,
+        "dies_exposed": dies_exposed,
+        "bonds_exposed": bonds_exposed,
         "contact_cells_exposed": _exposed_faces(state, "die.contact"),
         "least_cover_over_loops_um": _r(min(covers)) if covers else None,
         "bonds_encapsulated": len(state.bonds) if not wires_exposed else 0,

@@ -52,19 +52,22 @@ class Violation:
 
 @dataclass(frozen=True)
 class LayerEntry:
-    """One label of the state after a step: its z extent and volume (the traveler's layer stack)."""
+    """One label of the state after a step: the z intervals it occupies, their extent and its volume (the
+    traveler's layer stack). A label in two places (the flanges over both layers) has two intervals."""
 
     role: str
     material: str
     z0: float
     z1: float
     volume_um3: float
+    intervals: tuple[tuple[float, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "role": self.role,
             "material": self.material,
             "z_um": [self.z0, self.z1],
+            "z_intervals_um": [list(i) for i in self.intervals or ((self.z0, self.z1),)],
             "volume_mm3": self.volume_um3 * 1e-9,
         }
 

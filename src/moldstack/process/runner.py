@@ -31,22 +31,29 @@ Progress = Callable[[int, int, str], None]
 def default_frames(flow: Flow) -> tuple[Plane, ...]:
     """One vertical plane through a pad's centre and, as nearly as any, along its wire bond.
 
-    Among the bonds, the one whose contact and pad are most nearly level in y (then nearest the panel's
-    middle) gives the plane ``y = pad y``: it cuts the die, that bond and the via through the pad. Without
-    bonds, the first pad's row; without pads, the panel's middle.
+    Each bond runs mostly along x or along y; the plane along it through its pad's centre (``y = pad y`` or
+    ``x = pad x``) cuts the die, the via through that pad and as much of the wire as the bond's sideways
+    offset allows. The bond with the least offset (then the one nearest the panel's middle) is chosen, so a
+    bond straight out from its contact is seen whole. Without bonds, the first pad's row; without pads, the
+    panel's middle.
     """
     pads = {p.name: p.at_um for s in flow.steps if isinstance(s, PadArray) for p in s.pads}
     contacts = {
         f"{s.die}.{c.name}": c.at_um for s in flow.steps if isinstance(s, DieAttach) for c in s.contacts
     }
     bonds = [b for s in flow.steps if isinstance(s, WireBond) for b in s.bonds]
-    candidates = [
-        (abs(contacts[b.contact][1] - pads[b.pad][1]), abs(pads[b.pad][1]), pads[b.pad][1])
-        for b in bonds
-        if b.contact in contacts and b.pad in pads
-    ]
+    candidates = []
+    for b in bonds:
+        if b.contact not in contacts or b.pad not in pads:
+            continue
+        (xc, yc), (xp, yp) = contacts[b.contact], pads[b.pad]
+        if abs(xp - xc) >= abs(yp - yc):
+            candidates.append((abs(yc - yp), abs(yp), "y", yp))
+        else:
+            candidates.append((abs(xc - xp), abs(xp), "x", xp))
     if candidates:
-        return (Plane("y", min(candidates)[2]),)
+        _, _, axis, at = min(candidates)
+        return (Plane(axis, at),)
     if pads:
         return (Plane("y", next(iter(pads.values()))[1]),)
     return (Plane("y", 0.5 * (flow.panel_um[1] + flow.panel_um[3])),)
@@ -67,8 +74,19 @@ def layer_stack(state: ProcessState) -> tuple[LayerEntry, ...]:
         ks = np.nonzero(present[i])[0]
         if ks.size:
             lab = state.table[i]
+            breaks = np.nonzero(np.diff(ks) > 1)[0]
+            starts = np.concatenate([[ks[0]], ks[breaks + 1]])
+            ends = np.concatenate([ks[breaks], [ks[-1]]])
+            intervals = tuple((float(z[a]), float(z[b + 1])) for a, b in zip(starts, ends, strict=True))
             out.append(
-                LayerEntry(lab.role, lab.material, float(z[ks[0]]), float(z[ks[-1] + 1]), float(volumes[i]))
+                LayerEntry(
+                    lab.role,
+                    lab.material,
+                    float(z[ks[0]]),
+                    float(z[ks[-1] + 1]),
+                    float(volumes[i]),
+                    intervals,
+                )
             )
     return tuple(sorted(out, key=lambda e: (e.z0, e.z1, e.role)))
 
