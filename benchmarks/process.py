@@ -25,13 +25,13 @@ import trimesh
 
 import moldstack
 from moldstack.exporters.mesh import shape_mesh
+from moldstack.fab.agreement import assembly_model, compare
+from moldstack.fab.generate import flow_for
+from moldstack.fab.runner import run
+from moldstack.fab.steps import GridSettings
 from moldstack.geometry.grid import Grid
 from moldstack.geometry.model import Model
 from moldstack.geometry.voxelize import LabelTable, Voxels, paint_order, voxelize
-from moldstack.process.agreement import assembly_model, compare
-from moldstack.process.generate import flow_for
-from moldstack.process.runner import run
-from moldstack.process.steps import GridSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ("claim21_plated_via.yaml", "claim23_filled_vias.yaml")

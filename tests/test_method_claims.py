@@ -17,10 +17,10 @@ import moldstack
 from moldstack.checks.chart import ClaimResult, ElementResult
 from moldstack.checks.claims import DEPENDS_ON, TITLES
 from moldstack.checks.method_claims import method_chart
-from moldstack.process.generate import flow_for
-from moldstack.process.record import ProcessRun
-from moldstack.process.runner import run
-from moldstack.process.steps import Flow, Step
+from moldstack.fab.generate import flow_for
+from moldstack.fab.record import ProcessRun
+from moldstack.fab.runner import run
+from moldstack.fab.steps import Flow, Step
 from tests.conftest import EXAMPLES
 
 EXAMPLE = "claim21_plated_via.yaml"

@@ -11,12 +11,11 @@ import pytest
 from scipy import ndimage
 
 import moldstack
-from moldstack.geometry.voxelize import Voxels
-from moldstack.process.flow_io import dump_flow, loads_flow
-from moldstack.process.generate import MethodNotApplicableError, flow_for
-from moldstack.process.record import ProcessRun
-from moldstack.process.runner import run
-from moldstack.process.steps import (
+from moldstack.fab.flow_io import dump_flow, loads_flow
+from moldstack.fab.generate import MethodNotApplicableError, flow_for
+from moldstack.fab.record import ProcessRun
+from moldstack.fab.runner import run
+from moldstack.fab.steps import (
     ApertureSite,
     Bond,
     ContactSite,
@@ -34,6 +33,7 @@ from moldstack.process.steps import (
     SacrificialLayer,
     WireBond,
 )
+from moldstack.geometry.voxelize import Voxels
 from moldstack.spec.errors import SpecError
 
 EXAMPLES = Path(__file__).parent.parent / "examples"

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 import moldstack
+from moldstack.fab.agreement import agreement, compare
+from moldstack.fab.generate import flow_for, method_applies
+from moldstack.fab.runner import run
+from moldstack.fab.steps import GridSettings
 from moldstack.geometry.grid import Grid
 from moldstack.geometry.voxelize import Label, LabelTable, Voxels
-from moldstack.process.agreement import agreement, compare
-from moldstack.process.generate import flow_for, method_applies
-from moldstack.process.runner import run
-from moldstack.process.steps import GridSettings
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 MADE_BY_THE_METHOD = sorted(p.name for p in EXAMPLES.glob("*.yaml") if method_applies(moldstack.load(p)))

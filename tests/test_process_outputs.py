@@ -24,12 +24,12 @@ from moldstack.exporters.traveler import (
     violation_text,
     write_traveler,
 )
+from moldstack.fab.generate import flow_for
+from moldstack.fab.record import ProcessRun, Slice
+from moldstack.fab.runner import run
+from moldstack.fab.steps import Flow
 from moldstack.geometry.section import Plane
 from moldstack.geometry.voxelize import Label
-from moldstack.process.generate import flow_for
-from moldstack.process.record import ProcessRun, Slice
-from moldstack.process.runner import run
-from moldstack.process.steps import Flow
 from tests.conftest import EXAMPLES
 
 DC = "{http://purl.org/dc/elements/1.1/}"

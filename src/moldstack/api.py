@@ -18,9 +18,9 @@ from moldstack.validation import validate
 
 if TYPE_CHECKING:
     from moldstack.checks.claims import ClaimChart
+    from moldstack.fab.result import ProcessResult
+    from moldstack.fab.steps import Flow, GridSettings
     from moldstack.geometry.section import Plane, Section
-    from moldstack.process.result import ProcessResult
-    from moldstack.process.steps import Flow, GridSettings
 
 # Designs this process has validated (by identity), so load() then build() validates once. Bounded; holds the
 # objects so an id cannot be reused by another design while remembered.
@@ -74,8 +74,8 @@ def claims(model_or_design: Model | Design | str | Path, flow: Flow | str | Path
     if isinstance(model_or_design, Model) and flow is None:
         return claim_chart(model)
     from moldstack.checks.method_claims import method_chart  # noqa: PLC0415
-    from moldstack.process.generate import MethodNotApplicableError  # noqa: PLC0415
-    from moldstack.process.runner import run  # noqa: PLC0415
+    from moldstack.fab.generate import MethodNotApplicableError  # noqa: PLC0415
+    from moldstack.fab.runner import run  # noqa: PLC0415
 
     try:
         chosen = _flow(model_or_design, flow, _claims_grid())
@@ -87,7 +87,7 @@ def claims(model_or_design: Model | Design | str | Path, flow: Flow | str | Path
 
 
 def _claims_grid() -> GridSettings:
-    from moldstack.process.steps import GridSettings  # noqa: PLC0415
+    from moldstack.fab.steps import GridSettings  # noqa: PLC0415
 
     return GridSettings(fine_um=25.0, coarse_um=200.0, z_cell_um=50.0)
 
@@ -101,9 +101,9 @@ def _design(design: Design | Model | str | Path) -> Design:
 def _flow(
     design: Design | Model | str | Path, flow: Flow | str | Path | None, grid: GridSettings | None
 ) -> Flow:
-    from moldstack.process.flow_io import load_flow  # noqa: PLC0415
-    from moldstack.process.generate import flow_for  # noqa: PLC0415
-    from moldstack.process.steps import Flow  # noqa: PLC0415
+    from moldstack.fab.flow_io import load_flow  # noqa: PLC0415
+    from moldstack.fab.generate import flow_for  # noqa: PLC0415
+    from moldstack.fab.steps import Flow  # noqa: PLC0415
 
     if flow is None:
         return flow_for(_design(design), grid=grid)
@@ -113,10 +113,10 @@ def _flow(
 def flow(design: Design | str | Path, assembly: str | None = None) -> Flow:
     """The claim-21 process flow that makes ``assembly`` (default: the first the method can make) of ``design``.
 
-    Raises :class:`~moldstack.process.generate.MethodNotApplicableError` (a :class:`SpecError`) listing why the
+    Raises :class:`~moldstack.fab.generate.MethodNotApplicableError` (a :class:`SpecError`) listing why the
     method cannot make it.
     """
-    from moldstack.process.generate import flow_for  # noqa: PLC0415
+    from moldstack.fab.generate import flow_for  # noqa: PLC0415
 
     return flow_for(_design(design), assembly)
 
@@ -131,9 +131,9 @@ def process(
     """Virtually fabricate ``design`` by the claimed method: run ``flow`` (default: the generated one) step by
     step, chart claims 21-23 from the run, and compare its final state with the direct build cell by cell."""
     from moldstack.checks.method_claims import method_chart  # noqa: PLC0415
-    from moldstack.process.agreement import agreement  # noqa: PLC0415
-    from moldstack.process.result import ProcessResult  # noqa: PLC0415
-    from moldstack.process.runner import run  # noqa: PLC0415
+    from moldstack.fab.agreement import agreement  # noqa: PLC0415
+    from moldstack.fab.result import ProcessResult  # noqa: PLC0415
+    from moldstack.fab.runner import run  # noqa: PLC0415
 
     checked = _design(design)
     chosen = _flow(checked, flow, None)

@@ -26,8 +26,8 @@ from moldstack.api import claims, export
 
 if TYPE_CHECKING:
     from moldstack.checks.claims import ClaimChart
+    from moldstack.fab.result import ProcessResult
     from moldstack.geometry.model import Model
-    from moldstack.process.result import ProcessResult
     from moldstack.spec.design import Design
 
 _TEMP_SUFFIX = ".tmp"
@@ -181,7 +181,7 @@ class BuildInputs:
     def process_result(self) -> ProcessResult | None:
         """The claimed process run on the design, or None where the method does not make it (or no design)."""
         from moldstack.api import process  # noqa: PLC0415
-        from moldstack.process.generate import method_applies  # noqa: PLC0415
+        from moldstack.fab.generate import method_applies  # noqa: PLC0415
 
         if self.design is None or not method_applies(self.design):
             return None
@@ -195,7 +195,7 @@ def write_process(
     (``traveler.md``, ``traveler.html``) and one cross-section frame per step under ``frames/``."""
     from moldstack.exporters.process_frames import write_frames  # noqa: PLC0415 - matplotlib when needed
     from moldstack.exporters.traveler import write_traveler  # noqa: PLC0415
-    from moldstack.process.flow_io import dump_flow  # noqa: PLC0415
+    from moldstack.fab.flow_io import dump_flow  # noqa: PLC0415
 
     folder = Path(out_dir)
     (folder / "frames").mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ PROCESS_ROLES: dict[str, str] = {
     "body.uncured": "curable dielectric, not yet cured",
     "process.aperture": "aperture formed through the stack, not yet plated",
 }
-"""Roles that exist only while a process runs (:mod:`moldstack.process`); a built model never has them."""
+"""Roles that exist only while a process runs (:mod:`moldstack.fab`); a built model never has them."""
 
 ROLE_WORDS: dict[str, str] = {**ROLES, **PROCESS_ROLES}
 """Every role's words, the model's and the process's, in legend order."""

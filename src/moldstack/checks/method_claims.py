@@ -1,6 +1,6 @@
 """The method-claim chart: whether a process run performed the method of claims 21-23, element by element.
 
-:func:`method_chart` reads a :class:`~moldstack.process.record.ProcessRun` and gives, for claims 21 (the method),
+:func:`method_chart` reads a :class:`~moldstack.fab.record.ProcessRun` and gives, for claims 21 (the method),
 22 (the plating forms flanges over both sacrificial layers) and 23 (removal leaves only what the flanges cover),
 a :class:`~moldstack.checks.chart.ClaimResult` in the form of claims 1-20: one element per clause, each with the
 step references and object names that satisfy it (``step 9 (drill)``, ``U3``) or the reason none does. The
@@ -35,7 +35,7 @@ from typing import Any
 from moldstack.checks.chart import ClaimResult, ElementResult
 from moldstack.checks.claim_elements import names_list, unique
 from moldstack.checks.claims import DEPENDS_ON, TITLES
-from moldstack.process.record import ProcessRun, StepRecord
+from moldstack.fab.record import ProcessRun, StepRecord
 
 __all__ = [
     "PARTS_SHOWN",

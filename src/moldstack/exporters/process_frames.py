@@ -1,12 +1,12 @@
 """Process frames: each step's cut-plane slice of a process run drawn as a section figure.
 
-Holds :func:`slice_section` (a grid :class:`~moldstack.process.record.Slice` as a
+Holds :func:`slice_section` (a grid :class:`~moldstack.fab.record.Slice` as a
 :class:`~moldstack.geometry.section.Section`, one piece per label, so the section figure code draws a process
 frame in the same style as an exact cut of a built model), :func:`write_frames` (one SVG and/or PNG per step
 and frame plane, all at one vertical exaggeration, one detail window and one drawn extent, so a step slider
 shows every frame at the same scale and place) and :class:`FrameFile` (what was written).
 
-It reads a :class:`~moldstack.process.record.ProcessRun` and draws with
+It reads a :class:`~moldstack.fab.record.ProcessRun` and draws with
 :mod:`moldstack.exporters.section_figure`; it knows neither the model builder, nor the spec, nor how the
 process computes its states. Files are written atomically; nothing here prints.
 """
@@ -33,9 +33,9 @@ from moldstack.exporters.section_figure import (
     write_section_png,
     write_section_svg,
 )
+from moldstack.fab.record import ProcessRun, Slice, StepRecord
 from moldstack.geometry.section import Area, Dimension, Plane, Section, SectionPiece
 from moldstack.materials import Material
-from moldstack.process.record import ProcessRun, Slice, StepRecord
 
 Format = Literal["svg", "png"]
 Bounds = tuple[float, float, float, float]

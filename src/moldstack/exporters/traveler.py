@@ -7,7 +7,7 @@ self-contained (inline CSS, no scripts, nothing fetched from a network) and, giv
 (:func:`moldstack.exporters.process_frames.write_frames`), shows each step's cross-section under its own
 heading, linked by a relative path.
 
-It reads a :class:`~moldstack.process.record.ProcessRun` (its records' ``params``, ``stack`` and
+It reads a :class:`~moldstack.fab.record.ProcessRun` (its records' ``params``, ``stack`` and
 ``violations``) and nothing else: it does not know how the process computes a state, nor the model or spec.
 Files are written atomically (:func:`moldstack.output.write_text`); nothing here prints.
 """
@@ -24,8 +24,8 @@ from typing import Any
 from urllib.parse import quote
 
 from moldstack.exporters.process_frames import FrameFile
+from moldstack.fab.record import LayerEntry, ProcessRun, StepRecord, Violation
 from moldstack.output import write_text
-from moldstack.process.record import LayerEntry, ProcessRun, StepRecord, Violation
 from moldstack.roles import ROLE_WORDS
 
 Params = dict[str, Any]

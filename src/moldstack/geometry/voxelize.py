@@ -1,6 +1,6 @@
 """Voxelisation: which cells of a :class:`~moldstack.geometry.grid.Grid` a solid occupies, and a whole model's labels.
 
-The rule, shared by everything that rasterises (the model here, the process runner in :mod:`moldstack.process`):
+The rule, shared by everything that rasterises (the model here, the process runner in :mod:`moldstack.fab`):
 
 - a **prism** (box, cylinder, tube, trace) occupies the cells whose *centre* lies inside it (signed distance
   <= 0), tested on the block of cells under its bounding box, vectorised;

@@ -1,7 +1,7 @@
 """The process grid's plan lines, from the flow's masks: every edge a step draws is a line, and cells are
 ``fine_um`` around pads and apertures, growing to ``coarse_um`` elsewhere (:func:`~moldstack.geometry.grid.graded_lines`).
 
-Reads a :class:`~moldstack.process.steps.Flow` only.
+Reads a :class:`~moldstack.fab.steps.Flow` only.
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from moldstack.geometry.grid import Zone, check_cells, graded_lines
-from moldstack.process.steps import (
+from moldstack.fab.steps import (
     DieAttach,
     DielectricBase,
     Drill,
@@ -21,6 +20,7 @@ from moldstack.process.steps import (
     Rect,
     RemoveSacrificial,
 )
+from moldstack.geometry.grid import Zone, check_cells, graded_lines
 
 Lines = NDArray[np.float64]
 

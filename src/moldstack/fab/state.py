@@ -1,7 +1,7 @@
 """The material state a process acts on: a labelled rectilinear grid that grows in z as layers are added, and
 the register of what the steps made (layers, pads, dies and contacts, bonds, apertures) for later steps to find.
 
-Plan (x, y) lines are fixed before the first step, from every step's masks (:mod:`moldstack.process.plan`);
+Plan (x, y) lines are fixed before the first step, from every step's masks (:mod:`moldstack.fab.plan`);
 z lines are added when a step reveals a new surface (:meth:`ProcessState.ensure_z`), and a cell split by a new
 line keeps its label in both halves. Cells are labelled ``role (material)`` through a
 :class:`~moldstack.geometry.voxelize.LabelTable`; label 0 is ambient air.

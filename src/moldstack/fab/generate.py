@@ -12,8 +12,7 @@ It reads the spec and the layout; it does not call the model builder.
 
 from __future__ import annotations
 
-from moldstack.placement import AssemblyLayout, landing_point, place
-from moldstack.process.steps import (
+from moldstack.fab.steps import (
     ApertureSite,
     Bond,
     ContactSite,
@@ -33,6 +32,7 @@ from moldstack.process.steps import (
     Step,
     WireBond,
 )
+from moldstack.placement import AssemblyLayout, landing_point, place
 from moldstack.spec.design import Assembly, Design
 from moldstack.spec.errors import Problem, SpecError
 from moldstack.spec.interconnects import WireBondSpec

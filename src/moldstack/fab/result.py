@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from moldstack.checks.chart import ClaimResult
-from moldstack.process.agreement import Agreement
-from moldstack.process.record import ProcessRun, Violation
+from moldstack.fab.agreement import Agreement
+from moldstack.fab.record import ProcessRun, Violation
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from moldstack.process.steps import Flow
+from moldstack.fab.steps import Flow
 from moldstack.spec.errors import SpecError, problems_from_validation
 from moldstack.spec.io import parse_yaml, read_spec_text
 

@@ -1,14 +1,14 @@
 """What each process step does to the state, what it observes there, and which rules it finds broken.
 
 One function per step kind (:data:`OPERATIONS`), each ``(state, step, index) -> Outcome``. Steps place things
-on what is already there: heights come from the state (:class:`~moldstack.process.state.ProcessState`), never
+on what is already there: heights come from the state (:class:`~moldstack.fab.state.ProcessState`), never
 from the design. Every shape is rasterised with the shared rule of :mod:`moldstack.geometry.voxelize` (a cell
 belongs to a shape when its centre does), and a step only fills cells that are empty (ambient) unless it removes
 (drilling, etching) or transforms (curing) material.
 
 The observations a step records are the facts the method-claim chart reads (what the base rests on, which
 materials an aperture passed through, whether plated metal touches its pad ...). A rule broken is a
-:class:`~moldstack.process.record.Violation` naming the step, the place and the parts.
+:class:`~moldstack.fab.record.Violation` naming the step, the place and the parts.
 """
 
 from __future__ import annotations
@@ -22,11 +22,8 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from moldstack.geometry.bondloop import bond_loop
-from moldstack.geometry.primitives import Box, Cylinder, Tube, Wire
-from moldstack.geometry.voxelize import Block, prism_mask, wire_mask
-from moldstack.process.record import Violation
-from moldstack.process.state import (
+from moldstack.fab.record import Violation
+from moldstack.fab.state import (
     APERTURE,
     SAC_FIRST,
     SAC_SECOND,
@@ -40,7 +37,7 @@ from moldstack.process.state import (
     face_neighbours,
     grown,
 )
-from moldstack.process.steps import (
+from moldstack.fab.steps import (
     Cure,
     DieAttach,
     DielectricBase,
@@ -54,6 +51,9 @@ from moldstack.process.steps import (
     SacrificialLayer,
     WireBond,
 )
+from moldstack.geometry.bondloop import bond_loop
+from moldstack.geometry.primitives import Box, Cylinder, Tube, Wire
+from moldstack.geometry.voxelize import Block, prism_mask, wire_mask
 
 MM3 = 1e-9
 SAC_ROLES = {"first": SAC_FIRST, "second": SAC_SECOND}

@@ -1,7 +1,7 @@
 """The runner: apply a flow's steps in order to a material state and record each step.
 
-``run(flow)`` starts from an empty state on the plan lines of :func:`~moldstack.process.plan.plan_lines`, applies
-every step (:data:`~moldstack.process.operations.OPERATIONS`) and records, per step, its parameters, the layer
+``run(flow)`` starts from an empty state on the plan lines of :func:`~moldstack.fab.plan.plan_lines`, applies
+every step (:data:`~moldstack.fab.operations.OPERATIONS`) and records, per step, its parameters, the layer
 stack it leaves, what it observed, the rules it broke, and the state cut by each frame plane (and, if asked,
 the whole labelled grid). A step whose preconditions fail still records why and the run goes on, so a broken
 flow is reported in full.
@@ -16,13 +16,13 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from moldstack.fab.operations import OPERATIONS
+from moldstack.fab.plan import plan_lines
+from moldstack.fab.record import LayerEntry, ProcessRun, Slice, StepRecord
+from moldstack.fab.state import ProcessState
+from moldstack.fab.steps import STEP_TITLES, DieAttach, Flow, PadArray, WireBond
 from moldstack.geometry.section import Plane, as_plane
 from moldstack.geometry.voxelize import Voxels
-from moldstack.process.operations import OPERATIONS
-from moldstack.process.plan import plan_lines
-from moldstack.process.record import LayerEntry, ProcessRun, Slice, StepRecord
-from moldstack.process.state import ProcessState
-from moldstack.process.steps import STEP_TITLES, DieAttach, Flow, PadArray, WireBond
 
 _COMMON = {"step", "label", "duration_min", "note"}
 Progress = Callable[[int, int, str], None]

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from moldstack.fab.steps import Flow
 from moldstack.geometry.section import Plane
 from moldstack.geometry.voxelize import Label, Voxels
-from moldstack.process.steps import Flow
 
 
 def _fmt_um(v: float) -> str:

@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from moldstack.fab.record import ProcessRun
 from moldstack.geometry.builder import build_model
 from moldstack.geometry.model import Model
 from moldstack.geometry.voxelize import Voxels, voxelize
-from moldstack.process.record import ProcessRun
 from moldstack.spec.design import Design
 
 MAX_LOCATIONS = 20

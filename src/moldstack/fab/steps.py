@@ -1,7 +1,7 @@
 """Process steps of the claimed method (claims 21-23) as plain data: a flow is an ordered list of these.
 
 Each step is a small frozen pydantic model with its parameters in units (``_um``, ``_c``, ``_min``, ``_deg``) and
-a docstring that draws what it does in cross section. The runner (:mod:`moldstack.process.runner`) applies them
+a docstring that draws what it does in cross section. The runner (:mod:`moldstack.fab.runner`) applies them
 to a material state; what each step checks before it acts (its preconditions) is described with the step.
 
 Heights are not parameters: each step finds them in the state it acts on (the base goes on whatever the first
