@@ -117,3 +117,27 @@ def test_claims_include_the_method_when_the_design_is_made_by_it():
     code, stdout, _ = run_cli("claims", REPO / "examples" / "claim1_posts.yaml", "--json")
     note = json.loads(stdout)["claims"]["21"]["note"]
     assert note.startswith("the claimed method does not make this design")
+
+
+def test_a_grid_too_fine_is_bad_input_with_the_cell_count(coarse_flow, tmp_path):
+    fine = tmp_path / "fine.yaml"
+    text = (
+        coarse_flow.read_text()
+        .replace("fine_um: 25.0", "fine_um: 0.5")
+        .replace("max_cells: 40000000", "max_cells: 2000000")
+    )
+    fine.write_text(text)
+    code, _, stderr = run_cli("process", SPEC, "-o", tmp_path / "out", "--flow", fine)
+    assert code == 2
+    assert "more than the limit of 2,000,000" in stderr
+
+
+def test_build_of_a_design_the_method_makes_writes_the_process_too(tmp_path):
+    code, _, stderr = run_cli("build", REPO / "examples" / "claim23_filled_vias.yaml", "-o", tmp_path)
+    assert code == 0, stderr
+    assert (tmp_path / "process" / "traveler.html").is_file()
+    assert len(list((tmp_path / "process" / "frames").glob("*.svg"))) == 12
+    chart = json.loads((tmp_path / "claims.json").read_text())
+    assert all(chart["claims"][n]["holds"] for n in ("21", "22", "23"))
+    saved = json.loads((tmp_path / "process" / "process.json").read_text())
+    assert saved["agreement"] >= 0.999

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import ndimage
 
 import moldstack
@@ -33,6 +35,7 @@ from moldstack.fab.steps import (
     SacrificialLayer,
     WireBond,
 )
+from moldstack.geometry.grid import GridTooLargeError
 from moldstack.geometry.voxelize import Voxels
 from moldstack.spec.errors import SpecError
 
@@ -397,3 +400,30 @@ def test_a_design_the_method_cannot_make_is_refused_with_reasons():
         p.endswith("unit.shape") and "plated_via" in m
         for p, m in ((q.path, q.message) for q in err.value.problems)
     )
+
+
+# --- any order of steps runs to the end and says what is wrong -------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.permutations(range(11)), st.integers(min_value=1, max_value=11))
+def test_any_order_or_subset_of_steps_runs_and_reports_instead_of_crashing(order, keep):
+    base = tiny_flow(grid=GridSettings(fine_um=25.0, coarse_um=100.0, z_cell_um=25.0))
+    steps = [base.steps[i] for i in order[:keep]]
+    result = run(base.model_copy(update={"steps": steps}))
+    assert len(result.records) == keep
+    in_order = [s.step for s in steps] == [s.step for s in base.steps[:keep]]
+    if not in_order:
+        assert result.violations or _method_fails(result)
+
+
+def _method_fails(result: ProcessRun) -> bool:
+    from moldstack.checks.method_claims import method_chart  # noqa: PLC0415
+
+    return not method_chart(result)[21].holds
+
+
+def test_a_grid_over_the_cell_cap_is_refused_with_the_count():
+    flow = tiny_flow(grid=GridSettings(fine_um=1.0, coarse_um=2.0, z_cell_um=1.0, max_cells=1_000_000))
+    with pytest.raises(GridTooLargeError, match=r"cells, more than the limit of 1,000,000"):
+        run(flow)

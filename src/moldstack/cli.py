@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 import moldstack
+from moldstack.geometry.grid import GridTooLargeError
 from moldstack.output import BuildInputs, json_text, write_outputs, write_text
 from moldstack.spec.errors import Problem, SpecError
 from moldstack.spec.io import json_schema
@@ -128,7 +129,7 @@ def reporting(ctx: typer.Context, source: str | None = None) -> Iterator[None]:
         if isinstance(exc, SpecError):
             print_problems(source or "spec", exc.problems)
             raise typer.Exit(EXIT_BAD_INPUT) from None
-        if isinstance(exc, UsageError | TemplateNotFoundError):
+        if isinstance(exc, UsageError | TemplateNotFoundError | GridTooLargeError):
             _say_error(str(exc))
             raise typer.Exit(EXIT_BAD_INPUT) from None
         if isinstance(exc, OSError):

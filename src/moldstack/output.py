@@ -175,6 +175,10 @@ class BuildInputs:
 
     @cached_property
     def claim_chart(self) -> ClaimChart:
+        from moldstack.checks.claims import claim_chart  # noqa: PLC0415
+
+        if self.process_result is not None:  # the build's own process run charts claims 21-23
+            return claim_chart(self.model, method=self.process_result.claims)
         return claims(self.design if self.design is not None else self.model)
 
     @cached_property
