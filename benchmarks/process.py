@@ -38,7 +38,7 @@ EXAMPLES = ("claim21_plated_via.yaml", "claim23_filled_vias.yaml")
 GRIDS = {
     "screening": GridSettings(fine_um=25.0, coarse_um=200.0, z_cell_um=50.0),
     "default": GridSettings(),
-    "fine": GridSettings(fine_um=8.0, coarse_um=60.0, z_cell_um=15.0),
+    "fine": GridSettings(fine_um=8.0, coarse_um=100.0, z_cell_um=15.0, max_cells=80_000_000),
 }
 
 

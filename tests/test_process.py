@@ -384,8 +384,8 @@ def test_the_generated_flow_follows_the_claim():
         "plate",
         "remove_sacrificial",
     ]
-    assert len(flow.steps[2].pads) == 64
-    assert len(flow.steps[4].bonds) == 64
+    assert len(flow.steps[2].pads) == 60
+    assert len(flow.steps[4].bonds) == 60
     assert flow.steps[5].at_um == 500.0
     assert flow.assembly == "pkg"
 

@@ -207,7 +207,7 @@ def test_markdown_has_one_row_per_step(clean_run: ProcessRun, written: tuple[Pat
 def test_summaries_are_short(clean_run: ProcessRun) -> None:
     pads = clean_run.records_of("pad_array")[0]
     text = step_summary(pads)
-    assert text.startswith("64 pads, Ø320 µm") and "15 µm thick" in text
+    assert text.startswith("60 pads, Ø320 µm") and "15 µm thick" in text
     assert "U17" not in text and len(text) < 100
     assert "175 °C" in step_summary(clean_run.records_of("cure")[0])
     assert all(len(step_summary(r)) < 160 for r in clean_run.records)
