@@ -66,6 +66,12 @@ class UsageError(Exception):
     """A bad file or option the user can fix; ends the command with exit code 2 and the message."""
 
 
+OutDirOpt = Annotated[
+    Path,
+    typer.Option(
+        "--out", "-o", metavar="OUT", help="Folder for the outputs (created if needed).", show_default=False
+    ),
+]
 SpecArg = Annotated[Path, typer.Argument(metavar="SPEC", help="The spec file (YAML).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout, nothing else.")]
 
@@ -258,16 +264,7 @@ def claims(ctx: typer.Context, spec: SpecArg, as_json: JsonOpt = False, flow: Fl
 def build(
     ctx: typer.Context,
     spec: SpecArg,
-    out_dir: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            "-o",
-            metavar="OUT",
-            help="Folder for the outputs (created if needed).",
-            show_default=False,
-        ),
-    ],
+    out_dir: OutDirOpt,
 ) -> None:
     """Build a spec and write every output into a folder, each file atomically.
 
@@ -396,16 +393,7 @@ def section(
 def process(
     ctx: typer.Context,
     spec: SpecArg,
-    out_dir: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            "-o",
-            metavar="OUT",
-            help="Folder for the outputs (created if needed).",
-            show_default=False,
-        ),
-    ],
+    out_dir: OutDirOpt,
     flow: FlowOpt = None,
     as_json: JsonOpt = False,
     compare: Annotated[

@@ -126,8 +126,9 @@ def _touches(state: ProcessState, block: Block, mask: NDArray[np.bool_], role: s
     return bool((face_neighbours(full) & state.is_role(state.labels[big], role)).any())
 
 
-def _resting_on(state: ProcessState, role_ids: list[int], below_role: str) -> float:
-    """Fraction of the bottom faces of cells with ``role_ids`` that rest on a cell of ``below_role``."""
+def _bottom_faces(state: ProcessState, role_ids: list[int], below_role: str | None) -> float:
+    """Fraction of the bottom faces of cells with ``role_ids`` that rest on a cell of ``below_role``, or, with
+    ``below_role`` None, that face ambient air (or the grid's bottom)."""
     mask = np.isin(state.labels, role_ids)
     lower = np.zeros_like(mask)
     lower[:, :, 1:] = mask[:, :, 1:] & ~mask[:, :, :-1]
@@ -135,9 +136,19 @@ def _resting_on(state: ProcessState, role_ids: list[int], below_role: str) -> fl
     total = int(lower.sum())
     if total == 0:
         return 0.0
+    under = state.labels[:, :, :-1]
     below = np.zeros_like(mask)
-    below[:, :, 1:] = lower[:, :, 1:] & state.is_role(state.labels[:, :, :-1], below_role)
+    below[:, :, 1:] = lower[:, :, 1:] & (
+        under == 0 if below_role is None else state.is_role(under, below_role)
+    )
+    if below_role is None:
+        below[:, :, 0] = lower[:, :, 0]
     return float(below.sum()) / total
+
+
+def _resting_on(state: ProcessState, role_ids: list[int], below_role: str) -> float:
+    """Fraction of the bottom faces of cells with ``role_ids`` that rest on a cell of ``below_role``."""
+    return _bottom_faces(state, role_ids, below_role)
 
 
 def _exposed_faces(state: ProcessState, role: str) -> int:
@@ -989,17 +1000,7 @@ def remove_sacrificial(state: ProcessState, step: RemoveSacrificial, index: int,
 
 def _bottom_exposed(state: ProcessState, ids: list[int]) -> float:
     """Fraction of the bottom faces of cells with ``ids`` that face ambient air (or the grid's bottom)."""
-    mask = np.isin(state.labels, ids)
-    lower = np.zeros_like(mask)
-    lower[:, :, 1:] = mask[:, :, 1:] & ~mask[:, :, :-1]
-    lower[:, :, 0] = mask[:, :, 0]
-    total = int(lower.sum())
-    if total == 0:
-        return 0.0
-    open_below = np.zeros_like(mask)
-    open_below[:, :, 1:] = lower[:, :, 1:] & (state.labels[:, :, :-1] == 0)
-    open_below[:, :, 0] = lower[:, :, 0]
-    return float(open_below.sum()) / total
+    return _bottom_faces(state, ids, None)
 
 
 Operation = Callable[[ProcessState, Any, int, Rect], Outcome]
