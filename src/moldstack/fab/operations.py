@@ -103,16 +103,20 @@ def _box_mask(state: ProcessState, rect: Rect, z0: float, z1: float) -> tuple[Bl
     return prism_mask(state.grid, Box(z0=z0, z1=z1, x0=rect[0], y0=rect[1], x1=rect[2], y1=rect[3]))
 
 
-def _volume(state: ProcessState, block: Block, mask: NDArray[np.bool_]) -> float:
-    if mask.size == 0:
-        return 0.0
+def _block_volumes(state: ProcessState, block: Block) -> NDArray[np.float64]:
+    """Cell volumes (um^3) over a block, shaped to broadcast against it."""
     g = state.grid
-    vol = (
+    return (
         g.sizes(0)[block[0]][:, None, None]
         * g.sizes(1)[block[1]][None, :, None]
         * g.sizes(2)[block[2]][None, None, :]
     )
-    return float((vol * mask).sum())
+
+
+def _volume(state: ProcessState, block: Block, mask: NDArray[np.bool_]) -> float:
+    if mask.size == 0:
+        return 0.0
+    return float((_block_volumes(state, block) * mask).sum())
 
 
 def _touches(state: ProcessState, block: Block, mask: NDArray[np.bool_], role: str) -> bool:
@@ -649,13 +653,7 @@ def cure(state: ProcessState, step: Cure, index: int, panel: Rect) -> Outcome:
 
 def _removed_roles(state: ProcessState, block: Block, mask: NDArray[np.bool_]) -> dict[str, float]:
     view = state.labels[block]
-    g = state.grid
-    vol = (
-        g.sizes(0)[block[0]][:, None, None]
-        * g.sizes(1)[block[1]][None, :, None]
-        * g.sizes(2)[block[2]][None, None, :]
-    )
-    vol = np.broadcast_to(vol, view.shape)
+    vol = np.broadcast_to(_block_volumes(state, block), view.shape)
     sums = np.bincount(view[mask].ravel(), weights=vol[mask].ravel(), minlength=len(state.table))
     return {state.table[i].role: round(float(v)) for i, v in enumerate(sums) if v > 0 and i != 0}
 

@@ -152,20 +152,21 @@ class ProcessState:
         """Which cells carry ``role`` (or a sub-role of it)."""
         return np.isin(labels, self.ids(role))
 
-    def top_in(self, rect: Rect, ids: list[int] | None = None) -> float | None:
-        """Highest top face of occupied cells (or of cells with these ids) whose centres lie in ``rect``."""
+    def _layers_in(self, rect: Rect, ids: list[int] | None) -> NDArray[np.int64]:
+        """The z layers holding occupied cells (or cells with these ids) whose centres lie in ``rect``."""
         sx, sy = self.plan_block(rect)
         sub = self.labels[sx, sy, :]
         occupied = sub != 0 if ids is None else np.isin(sub, ids)
-        ks = np.nonzero(occupied.any(axis=(0, 1)))[0]
+        return np.nonzero(occupied.any(axis=(0, 1)))[0]
+
+    def top_in(self, rect: Rect, ids: list[int] | None = None) -> float | None:
+        """Highest top face of occupied cells (or of cells with these ids) whose centres lie in ``rect``."""
+        ks = self._layers_in(rect, ids)
         return float(self.grid.z[ks[-1] + 1]) if ks.size else None
 
     def bottom_in(self, rect: Rect, ids: list[int] | None = None) -> float | None:
         """Lowest bottom face of occupied cells (or of cells with these ids) whose centres lie in ``rect``."""
-        sx, sy = self.plan_block(rect)
-        sub = self.labels[sx, sy, :]
-        occupied = sub != 0 if ids is None else np.isin(sub, ids)
-        ks = np.nonzero(occupied.any(axis=(0, 1)))[0]
+        ks = self._layers_in(rect, ids)
         return float(self.grid.z[ks[0]]) if ks.size else None
 
     def surface_under(self, rect: Rect) -> tuple[float | None, set[str]]:

@@ -38,6 +38,20 @@ def _phi(zeta: np.ndarray, t: float, h_over_k: float) -> np.ndarray:
     return (zeta * th + h_over_k) / (zeta + h_over_k * th)
 
 
+def _strip_sum(
+    q: float, area: float, centre: float, width: float, zeta: np.ndarray, t: float, k: float, hk: float
+) -> float:
+    """One single series of MCY (2003): ``2 sum A_m cos(zeta X) sin(zeta w/2) / (zeta w)`` with
+    ``A_m = 2 Q [sin((2X + w) zeta/2) - sin((2X - w) zeta/2)] / (a b w k zeta^2 phi(zeta))``."""
+    coef = (
+        2
+        * q
+        * (np.sin((2 * centre + width) * zeta / 2) - np.sin((2 * centre - width) * zeta / 2))
+        / (area * width * k * zeta**2 * _phi(zeta, t, hk))
+    )
+    return float(2 * np.sum(coef * np.cos(zeta * centre) * np.sin(zeta * width / 2) / (zeta * width)))
+
+
 def source_temperature_rise(
     a: float,
     b: float,
@@ -64,20 +78,7 @@ def source_temperature_rise(
     dlt = m * np.pi / b
     theta = q * (t / k + 1.0 / h) / (a * b)
 
-    a_m = (
-        2
-        * q
-        * (np.sin((2 * xc + c) * lam / 2) - np.sin((2 * xc - c) * lam / 2))
-        / (a * b * c * k * lam**2 * _phi(lam, t, hk))
-    )
-    theta += 2 * np.sum(a_m * np.cos(lam * xc) * np.sin(lam * c / 2) / (lam * c))
-    a_n = (
-        2
-        * q
-        * (np.sin((2 * yc + d) * dlt / 2) - np.sin((2 * yc - d) * dlt / 2))
-        / (a * b * d * k * dlt**2 * _phi(dlt, t, hk))
-    )
-    theta += 2 * np.sum(a_n * np.cos(dlt * yc) * np.sin(dlt * d / 2) / (dlt * d))
+    theta += _strip_sum(q, a * b, xc, c, lam, t, k, hk) + _strip_sum(q, a * b, yc, d, dlt, t, k, hk)
 
     fx = np.cos(lam * xc) * np.sin(lam * c / 2)  # (m,)
     fy = np.cos(dlt * yc) * np.sin(dlt * d / 2)  # (n,)
