@@ -87,17 +87,29 @@ class Assembly:
         return int(np.prod(self.shape))
 
 
-def _check_k(k: FloatArray, shape: tuple[int, int, int]) -> FloatArray:
+def axis_conductivity(problem: DiffusionProblem, axis: int) -> FloatArray:
+    """The conductivity that governs flow along ``axis`` in every cell (the same array for every axis when
+    ``k`` is isotropic)."""
+    k = problem.k
+    if isinstance(k, tuple):
+        if len(k) != 3:
+            raise ValueError(f"an orthotropic k is three arrays (kx, ky, kz), not {len(k)}")
+        return _check_k(k[axis], problem.grid.shape, "xyz"[axis])
+    return _check_k(k, problem.grid.shape)
+
+
+def _check_k(k: FloatArray, shape: tuple[int, int, int], axis: str = "") -> FloatArray:
+    name = f"k{axis}"
     k = np.asarray(k, dtype=np.float64)
     if k.shape != shape:
-        raise ValueError(f"k has shape {k.shape}, the grid has {shape} cells")
+        raise ValueError(f"{name} has shape {k.shape}, the grid has {shape} cells")
     bad = ~(np.isfinite(k) & (k > 0))
     count = int(bad.sum())
     if count:
         first = np.unravel_index(int(np.argmax(bad)), shape)
         raise ValueError(
-            f"k must be finite and > 0 in every cell: {count} of {k.size} cells are not "
-            f"(e.g. k = {float(k[first])!r} at cell {tuple(int(v) for v in first)})"
+            f"{name} must be finite and > 0 in every cell: {count} of {k.size} cells are not "
+            f"(e.g. {name} = {float(k[first])!r} at cell {tuple(int(v) for v in first)})"
         )
     return k
 
@@ -120,10 +132,10 @@ def face_conductances(problem: DiffusionProblem) -> tuple[FloatArray, FloatArray
     """The conductance (W/K) of every internal face, per axis: ``A / (d1/k1 + d2/k2 + R'')``."""
     grid = problem.grid
     shape = grid.shape
-    k = _check_k(problem.k, shape)
     s = [grid.sizes(a) * UM for a in range(3)]
     out = []
     for axis in range(3):
+        k = axis_conductivity(problem, axis)
         half = 0.5 * s[axis]
         other = [s[b] for b in range(3) if b != axis]
         area = np.multiply.outer(other[0], other[1])  # (n_b, n_c)
@@ -166,7 +178,7 @@ def face_term(problem: DiffusionProblem, cond: FaceCondition, index: int) -> Fac
     d = 0.5 * s[axis][0 if side == 0 else -1]
     sl: list[slice | int] = [slice(None)] * 3
     sl[axis] = 0 if side == 0 else shape[axis] - 1
-    k_face = np.asarray(problem.k, dtype=np.float64)[tuple(sl)]
+    k_face = axis_conductivity(problem, axis)[tuple(sl)]
     if not np.isfinite(cond.value):
         raise ValueError(f"face condition {index} ({cond.face}): value {cond.value} is not finite")
     if cond.kind == "dirichlet":

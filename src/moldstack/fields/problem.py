@@ -5,7 +5,8 @@ W/(m K), q = heat W), DC current (u = potential V, k = electrical conductivity S
 electrostatics (u = potential, k = permittivity F/m). Lengths on the grid are micrometres (the grid's unit);
 the solver converts to SI.
 
-- ``k``: one conductivity per cell (isotropic).
+- ``k``: one conductivity per cell (isotropic), or three, ``(kx, ky, kz)``, for an orthotropic medium (a
+  laminate homogenised over a cell: arithmetic mean of its layers in plane, harmonic through them).
 - ``source``: the total injected per cell (W for heat), not a density.
 - ``faces``: conditions on the six outer faces of the grid, each optionally limited to a mask of that face's
   cells: ``dirichlet`` (u held at ``value`` on the face) or ``robin`` (flux ``h (u - value)`` to an ambient
@@ -64,7 +65,7 @@ class DiffusionProblem:
     """Everything a solve needs (see the module docstring)."""
 
     grid: Grid
-    k: FloatArray
+    k: FloatArray | tuple[FloatArray, FloatArray, FloatArray]
     source: FloatArray | None = None
     faces: tuple[FaceCondition, ...] = ()
     fixed: NDArray[np.bool_] | None = None
