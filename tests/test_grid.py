@@ -41,6 +41,23 @@ def test_graded_lines_without_zones_are_uniform_between_breaks():
     assert np.allclose(np.diff(x[x >= 0]), 250.0 / 9)
 
 
+def test_breaks_closer_than_the_merge_distance_share_a_line():
+    """Analysis grids merge sliver gaps: breaks within ``merge_um`` of the first of their run are dropped, the
+    ends stay exact, and nothing closer than the merge distance remains."""
+    breaks = [0.0, 100.0, 102.0, 104.5, 120.0, 300.0, 301.0, 500.0, 497.0]
+    lines = graded_lines(breaks, 0.0, 500.0, 50.0, merge_um=5.0)
+    assert lines[0] == 0.0 and lines[-1] == 500.0
+    assert np.diff(lines).min() > 5.0
+    for kept in (100.0, 120.0, 300.0):
+        assert kept in lines
+    for dropped in (102.0, 104.5, 301.0, 497.0):
+        assert dropped not in lines
+    # the default keeps every distinct break
+    fine = graded_lines(breaks, 0.0, 500.0, 50.0)
+    for b in breaks:
+        assert b in fine
+
+
 def test_source_cells_map_split_cells_to_their_parent():
     old = np.array([0.0, 10.0, 20.0])
     new = np.array([-5.0, 0.0, 4.0, 10.0, 20.0, 30.0])

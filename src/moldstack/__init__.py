@@ -1,6 +1,6 @@
 """moldstack: design, build, verify and analyse stackable molded microelectronic packages from one spec."""
 
-from moldstack.api import build, claims, dump, export, flow, load, loads, process, section
+from moldstack.api import build, claims, dump, export, flow, load, loads, process, section, thermal
 from moldstack.geometry.model import Model, Solid
 from moldstack.spec.design import Design
 from moldstack.spec.errors import Problem, SpecError
@@ -21,6 +21,7 @@ __all__ = [
     "loads",
     "process",
     "section",
+    "thermal",
     "validate",
 ]
 __version__ = "0.1.0"

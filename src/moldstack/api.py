@@ -17,6 +17,8 @@ from moldstack.spec.io import design_from_data, dump_yaml, parse_design, parse_y
 from moldstack.validation import validate
 
 if TYPE_CHECKING:
+    from moldstack.analysis.environment import Environment
+    from moldstack.analysis.thermal import ThermalResult
     from moldstack.checks.claims import ClaimChart
     from moldstack.fab.result import ProcessResult
     from moldstack.fab.steps import Flow, GridSettings
@@ -165,6 +167,26 @@ def section(model_or_design: Model | Design | str | Path, plane: Plane | str) ->
     from moldstack.geometry.section import section as cut  # noqa: PLC0415
 
     return cut(_model(model_or_design), plane)
+
+
+def thermal(
+    model_or_design: Model | Design | str | Path,
+    environment: Environment | str = "jesd51-9",
+    *,
+    power_w: float | None = None,
+    **options: float,
+) -> ThermalResult:
+    """Junction temperatures and the environment's thermal resistance (theta-JA, -JC or -JB).
+
+    ``environment`` is an :class:`~moldstack.analysis.environment.Environment` or its kind (``jesd51-9``,
+    ``cold-plate-top``, ``ring-cold-plate``, ``custom``) with ``options`` (``ambient_c``, ``h_w_m2k``, ...).
+    ``power_w`` replaces the dies' total power (shared in proportion to their ``power_w``).
+    """
+    from moldstack.analysis.environment import Environment  # noqa: PLC0415
+    from moldstack.analysis.thermal import thermal as solve_thermal  # noqa: PLC0415
+
+    env = environment if isinstance(environment, Environment) else Environment(kind=environment, **options)  # type: ignore[arg-type]
+    return solve_thermal(_model(model_or_design), env, power_w=power_w)
 
 
 def dump(design: Design) -> str:

@@ -29,6 +29,7 @@ from moldstack.spec.io import json_schema
 from moldstack.templates import TEMPLATES, TemplateNotFoundError, template_path
 
 EXIT_BAD_INPUT = 2
+EXIT_NOT_CONVERGED = 3
 EXIT_INTERNAL_ERROR = 70
 PARTS_SHOWN = 3
 
@@ -140,6 +141,12 @@ def reporting(ctx: typer.Context, source: str | None = None) -> Iterator[None]:
             raise typer.Exit(EXIT_BAD_INPUT) from None
         if isinstance(exc, OSError):
             _say_error(_os_message(exc))
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        if type(exc).__name__ == "NotConvergedError":
+            _say_error(f"the field solver did not converge: {exc}")
+            raise typer.Exit(EXIT_NOT_CONVERGED) from None
+        if type(exc).__name__ == "ThermalInputError":
+            _say_error(str(exc))
             raise typer.Exit(EXIT_BAD_INPUT) from None
         hint = "" if debug else "; run `moldstack --debug ...` for the traceback"
         _say_error(f"internal error ({type(exc).__name__}: {exc}){hint}. This is a bug in moldstack.")
@@ -464,6 +471,85 @@ def process(
         console.print(Text(f"wrote {len(written)} files; open {out_dir / 'traveler.html'}", style="bold"))
     if violations:
         raise typer.Exit(1)
+
+
+class EnvChoice(StrEnum):
+    """The thermal environments (see :mod:`moldstack.analysis.environment`)."""
+
+    jesd51_9 = "jesd51-9"
+    cold_plate_top = "cold-plate-top"
+    ring_cold_plate = "ring-cold-plate"
+    custom = "custom"
+
+
+@app.command()
+def thermal(
+    ctx: typer.Context,
+    spec: SpecArg,
+    env: Annotated[EnvChoice, typer.Option("--env", help="The test environment.")] = EnvChoice.jesd51_9,
+    power: Annotated[
+        float | None, typer.Option("--power", metavar="W", help="Total power (default: the dies' power_w).")
+    ] = None,
+    h: Annotated[
+        float | None,
+        typer.Option("--h", metavar="W/m2K", help="Convection coefficient (default 10: still air)."),
+    ] = None,
+    ambient: Annotated[
+        float, typer.Option("--ambient", metavar="C", help="Ambient (or plate) temperature.")
+    ] = 25.0,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="OUT",
+            help="Write thermal.json, maps and thermal.vtr here.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Junction temperature and thermal resistance in a JEDEC-like environment (exit 3 if the solver fails)."""
+    from moldstack.analysis.environment import Environment  # noqa: PLC0415
+    from moldstack.output import write_thermal  # noqa: PLC0415
+
+    with reporting(ctx, str(spec)):
+        model = moldstack.build(str(spec))
+        try:
+            environment = Environment(
+                kind=env.value,
+                ambient_c=ambient,
+                plate_c=ambient,
+                **({"h_w_m2k": h} if h is not None else {}),
+            )
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        result = moldstack.thermal(model, environment, power_w=power)
+        written = write_thermal(result, model, out_dir) if out_dir is not None else []
+    data = result.to_dict()
+    if as_json:
+        typer.echo(json_text(data | {"outputs": [str(p) for p in written]}), nl=False)
+        return
+    name = {"theta_ja_k_per_w": "theta-JA", "theta_jc_k_per_w": "theta-JC", "theta_jb_k_per_w": "theta-JB"}[
+        environment.resistance_name
+    ]
+    console.print(Text(f"{model.name} in {environment.kind}: {result.power_w:g} W", style="bold"))
+    for d in result.dies:
+        console.print(f"  {d.name}: Tj max {d.tj_max_c:.2f} C, mean {d.tj_mean_c:.2f} C ({d.power_w:g} W)")
+    console.print(f"  {name} = {result.resistance_k_per_w:.3f} K/W (reference {result.reference_c:.2f} C)")
+    console.print(f"  Psi-JT = {result.psi_jt_k_per_w:.3f} K/W")
+    split = result.heat_split_w
+    console.print(
+        "  heat out of the package: "
+        + ", ".join(f"{k} {v:.3f} W ({100 * v / result.power_w:.0f} %)" for k, v in split.items())
+    )
+    stats = result.solution.stats
+    console.print(
+        f"  solver: {stats.unknowns:,} unknowns, {stats.iterations} iterations, residual {stats.residual:.1e}, "
+        f"{stats.total_s:.2f} s; energy balance error {result.solution.energy_balance_error:.1e}"
+    )
+    for path in written:
+        console.print(Text(f"wrote {path}"))
 
 
 def _detail_window(text: str | None) -> tuple[float, float] | str | None:

@@ -258,6 +258,31 @@ def _write_sections(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
     ]
 
 
+def write_thermal(result: Any, model: Model, out_dir: str | Path) -> list[Path]:
+    """A thermal result's outputs in ``out_dir``: ``thermal.json``, ``thermal_die_plane.png``,
+    ``thermal_section.png`` and the field as ``thermal.vtr`` (temperature and material per cell) for ParaView."""
+    import numpy as np  # noqa: PLC0415
+
+    from moldstack.exporters.thermal_maps import die_plane_map, section_map  # noqa: PLC0415
+    from moldstack.exporters.vtr import write_vtr  # noqa: PLC0415
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    vox = result.voxels
+    names, index = vox.materials()
+    data = result.to_dict() | {"vtr_materials": names}
+    return [
+        write_json(folder / "thermal.json", data),
+        die_plane_map(result, model, folder / "thermal_die_plane.png"),
+        section_map(result, model, folder / "thermal_section.png"),
+        write_vtr(
+            folder / "thermal.vtr",
+            vox.grid,
+            {"temperature_c": result.solution.u, "material": index.astype(np.int32)},
+        ),
+    ]
+
+
 def _write_process(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
     result = inputs.process_result
     return [] if result is None else write_process(result, out_dir / "process", formats=("svg",))

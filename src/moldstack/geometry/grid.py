@@ -40,11 +40,24 @@ class Zone:
     size: float
 
 
-def _merged(values: Iterable[float], lo: float, hi: float) -> Array:
+def _merged(values: Iterable[float], lo: float, hi: float, merge: float = MERGE_UM) -> Array:
+    """The sorted breaks within [lo, hi], each run of breaks closer than ``merge`` to the first of the run kept
+    as that first one (``hi`` always ends the list)."""
     pts = np.unique(np.clip(np.asarray([lo, hi, *values], dtype=float), lo, hi))
-    keep = np.concatenate([[True], np.diff(pts) > MERGE_UM])
+    if merge <= MERGE_UM:
+        keep = np.concatenate([[True], np.diff(pts) > MERGE_UM])
+    else:
+        keep = np.zeros(pts.size, dtype=bool)
+        last = -np.inf
+        for i, v in enumerate(pts):
+            if v - last > merge:
+                keep[i] = True
+                last = v
     pts = pts[keep]
-    pts[-1] = hi
+    if hi - pts[-1] <= max(merge, MERGE_UM) and pts.size > 1:
+        pts = pts[:-1]
+    if pts[-1] != hi:
+        pts = np.append(pts, hi)
     return pts
 
 
@@ -64,8 +77,12 @@ def graded_lines(
     coarse: float,
     zones: Sequence[Zone] = (),
     growth: float = 1.3,
+    merge_um: float = MERGE_UM,
 ) -> Array:
     """Grid lines over [lo, hi] through every break, cells no larger than the size field (see module doc).
+
+    Breaks closer together than ``merge_um`` become one line (the lowest of them): features thinner than that
+    are left to the cell-centre rule, which keeps analysis grids free of sliver cells.
 
     Each interval between consecutive breaks gets ``n = ceil(integral of dx / h)`` cells, placed so that each
     holds the same share of that integral; with no zone touching it an interval is cut uniformly.
@@ -74,7 +91,7 @@ def graded_lines(
         raise ValueError(f"grid axis [{lo}, {hi}] is empty")
     if coarse <= 0 or growth < 1.0:
         raise ValueError(f"coarse cell {coarse} must be > 0 and growth {growth} >= 1")
-    pts = _merged(breaks, lo, hi)
+    pts = _merged(breaks, lo, hi, merge_um)
     out: list[Array] = [pts[:1]]
     for a, b in itertools.pairwise(pts):
         samples = max(math.ceil((b - a) / max(min((z.size for z in zones), default=coarse), 1e-9)), 1)
