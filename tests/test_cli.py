@@ -239,7 +239,17 @@ def test_build_writes_every_output(tmp_path: Path) -> None:
         "model.json",
         "model.step",
         "sections",
+        "thermal.json",
+        "thermal.vtr",
+        "thermal_die_plane.png",
+        "thermal_section.png",
     ]
+    thermal = json.loads((out / "thermal.json").read_text())
+    assert set(thermal["resistances_k_per_w"]) == {"theta_ja_k_per_w", "theta_jc_k_per_w", "theta_jb_k_per_w"}
+    assert set(thermal["environments"]) == {"jesd51-9", "cold-plate-top", "ring-cold-plate"}
+    assert thermal["resistances_k_per_w"]["theta_jc_k_per_w"] < thermal["theta_ja_k_per_w"]
+    assert thermal["energy_balance_error"] < 1e-6
+    assert "thermal: Tj max" in stdout and "theta-JA" in stdout
     sections = sorted(p.name for p in (out / "sections").iterdir())
     assert sections == ["die_and_units_y-200.svg", "die_centre_y0.svg", "units_row_y4275.svg"]
     model = json.loads((out / "model.json").read_text())
@@ -251,6 +261,16 @@ def test_build_writes_every_output(tmp_path: Path) -> None:
     assert "80 conductive units" in stdout
     assert "claims that hold: 1, 2, 3, 4" in stdout
     assert stdout.strip().splitlines()[-1] == f"open {out / 'claims.json'}"
+
+
+def test_build_skips_outputs_by_name(tmp_path: Path) -> None:
+    code, _, stderr = run_cli("build", SPEC, "-o", tmp_path, "--skip", "thermal", "--skip", "model.step")
+    assert code == 0, stderr
+    names = {p.name for p in tmp_path.iterdir()}
+    assert "thermal.json" not in names and "model.step" not in names and "model.glb" in names
+    code, _, stderr = run_cli("build", SPEC, "-o", tmp_path, "--skip", "warpage")
+    assert code == 2
+    assert "--skip warpage: not an output; outputs are claims.json" in stderr
 
 
 def test_build_refuses_a_file_as_output_folder(tmp_path: Path) -> None:

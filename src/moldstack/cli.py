@@ -23,7 +23,7 @@ from rich.text import Text
 
 import moldstack
 from moldstack.geometry.grid import GridTooLargeError
-from moldstack.output import BuildInputs, json_text, write_outputs, write_text
+from moldstack.output import OUTPUT_WRITERS, BuildInputs, json_text, write_outputs, write_text
 from moldstack.spec.errors import Problem, SpecError
 from moldstack.spec.io import json_schema
 from moldstack.templates import TEMPLATES, TemplateNotFoundError, template_path
@@ -272,17 +272,32 @@ def build(
     ctx: typer.Context,
     spec: SpecArg,
     out_dir: OutDirOpt,
+    skip: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--skip",
+            metavar="OUTPUT",
+            help="Leave an output out (repeatable): " + ", ".join(w.name for w in OUTPUT_WRITERS) + ".",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Build a spec and write every output into a folder, each file atomically.
 
-    claims.json, model.json, model.step, model.glb, layers.gds with layers.txt, and sections/*.svg.
+    claims.json, model.json, model.step, model.glb, layers.gds with layers.txt, sections/*.svg, process/ (where
+    the claimed method makes the design) and thermal.json with maps and thermal.vtr (where dies have power).
     """
     with reporting(ctx, str(spec)):
         if out_dir.exists() and not out_dir.is_dir():
             raise UsageError(f"{out_dir}: is a file; give a folder for the outputs")
+        names = [w.name for w in OUTPUT_WRITERS]
+        for name in skip or []:
+            if name not in names:
+                raise UsageError(f"--skip {name}: not an output; outputs are {', '.join(names)}")
+        writers = [w for w in OUTPUT_WRITERS if w.name not in (skip or [])]
         design = moldstack.load(str(spec))
         inputs = BuildInputs(model=moldstack.build(design), design=design)
-        written = write_outputs(inputs, out_dir)
+        written = write_outputs(inputs, out_dir, writers)
         held = holding_claims(inputs.claim_chart.to_dict())
     model = inputs.model
     units = sum(len(a.units) for a in model.assemblies)
@@ -294,6 +309,16 @@ def build(
         f"in {assemblies} assembl{'ies' if assemblies != 1 else 'y'}"
     )
     console.print(f"  claims that hold: {', '.join(held) if held else 'none'}")
+    if "thermal" not in (skip or []) and inputs.thermal_results:
+        first = inputs.thermal_results[0]
+        thetas = ", ".join(
+            f"{THETA_NAMES[r.environment.resistance_name]} {r.resistance_k_per_w:.2f}"
+            for r in inputs.thermal_results
+        )
+        console.print(
+            f"  thermal: Tj max {first.tj_max_c:.1f} C at {first.power_w:g} W in {first.environment.kind}; "
+            f"{thetas} K/W"
+        )
     count = sum(len(paths) for _, paths in written)
     console.print(Text(f"wrote {count} files to {out_dir}:"))
     for writer, paths in written:
@@ -473,6 +498,9 @@ def process(
         raise typer.Exit(1)
 
 
+THETA_NAMES = {"theta_ja_k_per_w": "theta-JA", "theta_jc_k_per_w": "theta-JC", "theta_jb_k_per_w": "theta-JB"}
+
+
 class EnvChoice(StrEnum):
     """The thermal environments (see :mod:`moldstack.analysis.environment`)."""
 
@@ -530,9 +558,7 @@ def thermal(
     if as_json:
         typer.echo(json_text(data | {"outputs": [str(p) for p in written]}), nl=False)
         return
-    name = {"theta_ja_k_per_w": "theta-JA", "theta_jc_k_per_w": "theta-JC", "theta_jb_k_per_w": "theta-JB"}[
-        environment.resistance_name
-    ]
+    name = THETA_NAMES[environment.resistance_name]
     console.print(Text(f"{model.name} in {environment.kind}: {result.power_w:g} W", style="bold"))
     for d in result.dies:
         console.print(f"  {d.name}: Tj max {d.tj_max_c:.2f} C, mean {d.tj_mean_c:.2f} C ({d.power_w:g} W)")

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from moldstack.api import claims, export
 
 if TYPE_CHECKING:
+    from moldstack.analysis.thermal import ThermalResult
     from moldstack.checks.claims import ClaimChart
     from moldstack.fab.result import ProcessResult
     from moldstack.geometry.model import Model
@@ -182,6 +183,18 @@ class BuildInputs:
         return claims(self.design if self.design is not None else self.model)
 
     @cached_property
+    def thermal_results(self) -> tuple[ThermalResult, ...]:
+        """The model in still air on the 2s2p board, under a top cold plate and on the ring cold plate (theta-JA,
+        -JC, -JB), in that order; empty when no die has power."""
+        from moldstack.analysis.environment import Environment  # noqa: PLC0415
+        from moldstack.analysis.thermal import thermal  # noqa: PLC0415
+
+        if not any(d.power_w > 0 for a in self.model.assemblies for d in a.dies):
+            return ()
+        kinds = ("jesd51-9", "cold-plate-top", "ring-cold-plate")
+        return tuple(thermal(self.model, Environment(kind)) for kind in kinds)
+
+    @cached_property
     def process_result(self) -> ProcessResult | None:
         """The claimed process run on the design, or None where the method does not make it (or no design)."""
         from moldstack.api import process  # noqa: PLC0415
@@ -258,9 +271,15 @@ def _write_sections(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
     ]
 
 
-def write_thermal(result: Any, model: Model, out_dir: str | Path) -> list[Path]:
+def write_thermal(
+    result: ThermalResult, model: Model, out_dir: str | Path, others: Sequence[ThermalResult] = ()
+) -> list[Path]:
     """A thermal result's outputs in ``out_dir``: ``thermal.json``, ``thermal_die_plane.png``,
-    ``thermal_section.png`` and the field as ``thermal.vtr`` (temperature and material per cell) for ParaView."""
+    ``thermal_section.png`` and the field as ``thermal.vtr`` (temperature and material per cell) for ParaView.
+
+    ``others``: results of the same model in other environments; ``thermal.json`` then also lists every
+    environment's resistance under ``resistances_k_per_w`` and their full results under ``environments``.
+    """
     import numpy as np  # noqa: PLC0415
 
     from moldstack.exporters.thermal_maps import die_plane_map, section_map  # noqa: PLC0415
@@ -271,6 +290,10 @@ def write_thermal(result: Any, model: Model, out_dir: str | Path) -> list[Path]:
     vox = result.voxels
     names, index = vox.materials()
     data = result.to_dict() | {"vtr_materials": names}
+    if others:
+        every = [result, *others]
+        data["resistances_k_per_w"] = {r.environment.resistance_name: r.resistance_k_per_w for r in every}
+        data["environments"] = {r.environment.kind: r.to_dict() for r in every}
     return [
         write_json(folder / "thermal.json", data),
         die_plane_map(result, model, folder / "thermal_die_plane.png"),
@@ -281,6 +304,14 @@ def write_thermal(result: Any, model: Model, out_dir: str | Path) -> list[Path]:
             {"temperature_c": result.solution.u, "material": index.astype(np.int32)},
         ),
     ]
+
+
+def _write_thermal(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
+    results = inputs.thermal_results
+    if not results:
+        return []
+    first, *others = results
+    return write_thermal(first, inputs.model, out_dir, others)
 
 
 def _write_process(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
@@ -316,6 +347,11 @@ OUTPUT_WRITERS: tuple[OutputWriter, ...] = (
         "process",
         "virtual fabrication by the claimed method (claims 21-23), where it applies: traveler, frames, flow",
         _write_process,
+    ),
+    OutputWriter(
+        "thermal",
+        "junction temperature and theta-JA / -JC / -JB (JEDEC-like), maps, field (.vtr), if dies have power",
+        _write_thermal,
     ),
 )
 

@@ -405,10 +405,17 @@ def thermal(
     *,
     power_w: float | None = None,
     grid: GridSettings | None = None,
-    method: Method = "auto",
+    method: Method = "rs",
     progress: Progress | None = None,
 ) -> ThermalResult:
-    """Solve the model's temperature field in ``environment`` (default: still air on the 2s2p board)."""
+    """Solve the model's temperature field in ``environment`` (default: still air on the 2s2p board).
+
+    ``method`` is the field solver's (:func:`moldstack.fields.solve`). The default is pyamg's Ruge-Stuben AMG
+    under CG: on package-on-board grids (films to a floating ambient, conductivity contrasts of 10^4, cells
+    from 10 um to 8 mm) it converged in 25-95 iterations on every example, where the structured multigrid
+    (``gmg``, fast on layered problems held at a face) stalls: its slab aggregates merge cells across weak
+    faces, which a high-contrast, weakly grounded problem does not forgive.
+    """
     env = environment or Environment()
     materials = _materials(model)
     powers = _powers(model, power_w)
