@@ -96,6 +96,8 @@ class ThermalResult:
     solution: FieldSolution
     voxels: Voxels
     die_plane_k: int
+    held: NDArray[np.bool_]  # cells held at the ambient or a plate (not solved for)
+    board_top_um: float | None = None
     extras: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -510,6 +512,8 @@ def thermal(
         solution=sol,
         voxels=vox,
         die_plane_k=layer_k,
+        held=held,
+        board_top_um=None if mounted is None else mounted.board_top_um,
     )
 
 

@@ -23,6 +23,9 @@ _CMAP = "inferno"
 _PAD_UM = 300.0
 
 
+BOARD_VIEW_UM = 700.0  # how much of the board the section shows under its top face
+
+
 def _save(fig: Figure, path: Path) -> Path:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=160, metadata={"Software": "moldstack"})
@@ -45,7 +48,7 @@ def die_plane_map(result: ThermalResult, model: Model, path: str | Path) -> Path
     x0, y0, x1, y1 = _window(model)
     sx, sy = g.span(0, x0, x1), g.span(1, y0, y1)
     u = result.solution.u[sx, sy, result.die_plane_k]
-    held = result.voxels.labels[sx, sy, result.die_plane_k] == 0
+    held = result.held[sx, sy, result.die_plane_k]
     field = np.ma.masked_array(u, mask=held)
     with mpl.rc_context({"font.size": 8}):
         fig = Figure(figsize=(6.4, 5.4))
@@ -90,7 +93,7 @@ def section_map(result: ThermalResult, model: Model, path: str | Path, y_um: flo
     x and exaggerated in z so the package's thickness reads."""
     g = result.grid
     u_all = result.solution.u
-    held_all = result.voxels.labels == 0
+    held_all = result.held
     if y_um is None:
         hot = np.unravel_index(int(np.argmax(np.where(held_all, -np.inf, u_all))), u_all.shape)
         y_um = float(g.centres(1)[hot[1]])
@@ -98,7 +101,8 @@ def section_map(result: ThermalResult, model: Model, path: str | Path, y_um: flo
     x0, _, x1, _ = _window(model)
     b = model.bbox
     sx = g.span(0, x0, x1)
-    sz = g.span(2, b[2] - 400.0, b[5] + 50.0)
+    bottom = b[2] - 400.0 if result.board_top_um is None else result.board_top_um - BOARD_VIEW_UM
+    sz = g.span(2, bottom, b[5] + 50.0)
     u = u_all[sx, j, sz]
     held = held_all[sx, j, sz]
     field = np.ma.masked_array(u, mask=held)
@@ -115,7 +119,13 @@ def section_map(result: ThermalResult, model: Model, path: str | Path, y_um: flo
         fig.colorbar(mesh, ax=ax, label="temperature (C)")
         ax.set_xlabel("x (mm)")
         ax.set_ylabel("z (mm), exaggerated")
-        ax.set_title(f"{model.name}: section y = {y_um:.0f} um, {result.environment.kind}", fontsize=9)
+        if result.board_top_um is not None:
+            ax.axhline(result.board_top_um * 1e-3, color="white", lw=0.6, ls=":")
+        ax.set_title(
+            f"{model.name}: section y = {y_um:.0f} um, {result.environment.kind}"
+            + ("; board below the dotted line" if result.board_top_um is not None else ""),
+            fontsize=9,
+        )
         fig.tight_layout()
         return _save(fig, Path(path))
 
