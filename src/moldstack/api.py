@@ -174,19 +174,25 @@ def thermal(
     environment: Environment | str = "jesd51-9",
     *,
     power_w: float | None = None,
+    grid: str = "default",
     **options: float,
 ) -> ThermalResult:
     """Junction temperatures and the environment's thermal resistance (theta-JA, -JC or -JB).
 
     ``environment`` is an :class:`~moldstack.analysis.environment.Environment` or its kind (``jesd51-9``,
     ``cold-plate-top``, ``ring-cold-plate``, ``custom``) with ``options`` (``ambient_c``, ``h_w_m2k``, ...).
-    ``power_w`` replaces the dies' total power (shared in proportion to their ``power_w``).
+    ``power_w`` replaces the dies' total power (shared in proportion to their ``power_w``). ``grid`` names the
+    analysis grid (``coarse``, ``default``, ``fine``).
     """
     from moldstack.analysis.environment import Environment  # noqa: PLC0415
     from moldstack.analysis.thermal import thermal as solve_thermal  # noqa: PLC0415
 
     env = environment if isinstance(environment, Environment) else Environment(kind=environment, **options)  # type: ignore[arg-type]
-    return solve_thermal(_model(model_or_design), env, power_w=power_w)
+    from moldstack.geometry.model_grid import GRID_PRESETS  # noqa: PLC0415
+
+    if grid not in GRID_PRESETS:
+        raise ValueError(f"grid {grid!r} is not one of {', '.join(GRID_PRESETS)}")
+    return solve_thermal(_model(model_or_design), env, power_w=power_w, grid=GRID_PRESETS[grid])
 
 
 def dump(design: Design) -> str:

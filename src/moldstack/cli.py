@@ -501,6 +501,14 @@ def process(
 THETA_NAMES = {"theta_ja_k_per_w": "theta-JA", "theta_jc_k_per_w": "theta-JC", "theta_jb_k_per_w": "theta-JB"}
 
 
+class GridChoice(StrEnum):
+    """The named analysis grids (:data:`moldstack.geometry.model_grid.GRID_PRESETS`)."""
+
+    coarse = "coarse"
+    default = "default"
+    fine = "fine"
+
+
 class EnvChoice(StrEnum):
     """The thermal environments (see :mod:`moldstack.analysis.environment`)."""
 
@@ -535,6 +543,9 @@ def thermal(
             show_default=False,
         ),
     ] = None,
+    grid: Annotated[
+        GridChoice, typer.Option("--grid", help="Analysis grid: coarse (quick look), default, fine.")
+    ] = GridChoice.default,
     as_json: JsonOpt = False,
 ) -> None:
     """Junction temperature and thermal resistance in a JEDEC-like environment (exit 3 if the solver fails)."""
@@ -552,7 +563,7 @@ def thermal(
             )
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        result = moldstack.thermal(model, environment, power_w=power)
+        result = moldstack.thermal(model, environment, power_w=power, grid=grid.value)
         written = write_thermal(result, model, out_dir) if out_dir is not None else []
     data = result.to_dict()
     if as_json:

@@ -32,6 +32,15 @@ class GridSettings:
     max_cells: int = 6_000_000
 
 
+GRID_PRESETS: dict[str, GridSettings] = {
+    "coarse": GridSettings(max_cell_um=600.0, max_cell_z_um=100.0, growth=1.5, outer_cell_um=8000.0),
+    "default": GridSettings(),
+    "fine": GridSettings(max_cell_um=150.0, max_cell_z_um=30.0, growth=1.25, max_cells=12_000_000),
+}
+"""Named grids: ``coarse`` for a quick look, ``default``, and ``fine`` to check the default's discretisation
+error (see BENCHMARKS.md for how much theta changes between them)."""
+
+
 def solid_lines(solids: Iterable[Solid]) -> tuple[list[float], list[float], list[float]]:
     """x, y and z lines at every non-wire solid's box (and a tube's bore)."""
     lines: tuple[list[float], list[float], list[float]] = ([], [], [])
@@ -87,4 +96,4 @@ def model_grid(
     return Grid(*edges)
 
 
-__all__ = ["GridSettings", "model_grid", "solid_lines"]
+__all__ = ["GRID_PRESETS", "GridSettings", "model_grid", "solid_lines"]
