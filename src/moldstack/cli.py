@@ -550,6 +550,8 @@ def thermal(
 ) -> None:
     """Junction temperature and thermal resistance in a JEDEC-like environment (exit 3 if the solver fails)."""
     from moldstack.analysis.environment import Environment  # noqa: PLC0415
+    from moldstack.analysis.thermal import thermal as solve_thermal  # noqa: PLC0415
+    from moldstack.geometry.model_grid import GRID_PRESETS  # noqa: PLC0415
     from moldstack.output import write_thermal  # noqa: PLC0415
 
     with reporting(ctx, str(spec)):
@@ -563,7 +565,17 @@ def thermal(
             )
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        result = moldstack.thermal(model, environment, power_w=power, grid=grid.value)
+        with err_console.status(f"solving {model.name} in {environment.kind} ...") as status:
+
+            def progress(method: str, iteration: int, residual: float) -> None:
+                status.update(
+                    f"solving {model.name} in {environment.kind}: {method} iteration {iteration}, "
+                    f"relative residual {residual:.1e}"
+                )
+
+            result = solve_thermal(
+                model, environment, power_w=power, grid=GRID_PRESETS[grid.value], progress=progress
+            )
         written = write_thermal(result, model, out_dir) if out_dir is not None else []
     data = result.to_dict()
     if as_json:
