@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 
 from moldstack.fields.problem import FACES, DiffusionProblem, FaceCondition, FloatArray, IndexArray
 
@@ -77,6 +78,7 @@ class Assembly:
     # couplings between two fixed cells (only for flows between differently labelled fixed cells)
     fixed_pairs: tuple[IndexArray, IndexArray, FloatArray]
     stencil: Stencil | None
+    free_links: int = 0  # links between two free cells, in the matrix but not in the stencil
 
     @property
     def unknowns(self) -> int:
@@ -261,25 +263,63 @@ def _links(problem: DiffusionProblem, n: int) -> tuple[IndexArray, IndexArray, F
     return a[keep], b[keep], g[keep]
 
 
-CHUNK_ROWS = 1 << 18  # rows assembled at a time (bounds the temporaries)
+@njit(cache=True, nogil=True, boundscheck=False)  # type: ignore[misc]
+def _csr_rows(
+    gx: np.ndarray,
+    gy: np.ndarray,
+    gz: np.ndarray,
+    diag: np.ndarray,
+    remap: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    fill: bool,
+) -> int:  # pragma: no cover - compiled
+    """Count (``fill`` False: row lengths into ``indptr[1:]``) or write the rows of the 7-point matrix.
 
-
-def _slab_values(
-    gx: FloatArray, gy: FloatArray, gz: FloatArray, diag: FloatArray, i0: int, i1: int
-) -> np.ndarray:
-    """The seven stencil values (columns in increasing order) of the rows in the x slabs ``[i0, i1)``."""
+    ``remap``: the row/column of each cell, -1 for a dropped one. Returns the number of entries.
+    """
     nx, ny, nz = diag.shape
-    v = np.zeros((i1 - i0, ny, nz, 7))
-    lo = max(i0, 1)
-    np.negative(gx[lo - 1 : i1 - 1], out=v[lo - i0 :, :, :, 0])
-    np.negative(gy[i0:i1], out=v[:, 1:, :, 1])
-    np.negative(gz[i0:i1], out=v[:, :, 1:, 2])
-    v[..., 3] = diag[i0:i1]
-    np.negative(gz[i0:i1], out=v[:, :, :-1, 4])
-    np.negative(gy[i0:i1], out=v[:, :-1, :, 5])
-    hi = min(i1, nx - 1)
-    np.negative(gx[i0:hi], out=v[: hi - i0, :, :, 6])
-    return v.reshape(-1, 7)
+    plane = ny * nz
+    pos = 0
+    row = 0
+    for i in range(nx):
+        for j in range(ny):
+            for k in range(nz):
+                c = (i * ny + j) * nz + k
+                if remap[c] < 0:
+                    continue
+                for e in range(7):
+                    if e == 0:
+                        v = -gx[i - 1, j, k] if i > 0 else 0.0
+                        nb = c - plane
+                    elif e == 1:
+                        v = -gy[i, j - 1, k] if j > 0 else 0.0
+                        nb = c - nz
+                    elif e == 2:
+                        v = -gz[i, j, k - 1] if k > 0 else 0.0
+                        nb = c - 1
+                    elif e == 3:
+                        v = diag[i, j, k]
+                        nb = c
+                    elif e == 4:
+                        v = -gz[i, j, k] if k < nz - 1 else 0.0
+                        nb = c + 1
+                    elif e == 5:
+                        v = -gy[i, j, k] if j < ny - 1 else 0.0
+                        nb = c + nz
+                    else:
+                        v = -gx[i, j, k] if i < nx - 1 else 0.0
+                        nb = c + plane
+                    if v != 0.0 or e == 3:
+                        if fill:
+                            indices[pos] = remap[nb]
+                            data[pos] = v
+                        pos += 1
+                row += 1
+                if not fill:
+                    indptr[row] = pos
+    return pos
 
 
 def csr_7point(
@@ -292,51 +332,27 @@ def csr_7point(
 ) -> sp.csr_matrix:
     """The 7-point matrix (off-diagonals ``-g``, zeros dropped) written row by row in column order.
 
-    No COO sort: rows are produced in x-slab chunks (two passes: counts, then values), so the temporaries stay
-    small whatever the grid. ``free``: a boolean mask (grid shape) of the rows/columns kept (None: all);
-    couplings to dropped cells must already be zero. ``dtype``: of the values (float32 for preconditioners).
+    Two compiled passes (row lengths, then columns and values), no COO sort. ``free``: a boolean mask (grid
+    shape) of the rows/columns kept (None: all); couplings to dropped cells must already be zero. ``dtype``: of
+    the values (float32 for preconditioners).
     """
-    nx, ny, nz = diag.shape
     n = diag.size
-    plane = ny * nz
-    step = max(1, CHUNK_ROWS // max(plane, 1))
-    offsets = np.array([-plane, -nz, -1, 0, 1, nz, plane], dtype=np.int64)
     idx_type = np.int32 if n < 2**31 - 1 else np.int64
-    keep_rows = None if free is None else free.reshape(nx, -1)
-    remap = None
-    if free is not None:
-        remap = np.cumsum(free.reshape(-1), dtype=np.int64) - 1
-    m = n if free is None else int(np.count_nonzero(free))
-    counts = np.zeros(m + 1, dtype=np.int64)
-    chunks = [(i0, min(i0 + step, nx)) for i0 in range(0, nx, step)]
-    row0 = 0
-    for i0, i1 in chunks:
-        v = _slab_values(gx, gy, gz, diag, i0, i1)
-        if keep_rows is not None:
-            v = v[keep_rows[i0:i1].reshape(-1)]
-        keep = v != 0.0
-        keep[:, 3] = True
-        counts[row0 + 1 : row0 + 1 + v.shape[0]] = keep.sum(axis=1)
-        row0 += v.shape[0]
-    indptr = np.cumsum(counts).astype(idx_type)
-    nnz = int(indptr[-1])
-    data = np.empty(nnz, dtype=dtype)
+    if free is None:
+        remap = np.arange(n, dtype=np.int64)
+        m = n
+    else:
+        keep = free.reshape(-1)
+        remap = np.cumsum(keep, dtype=np.int64) - 1
+        remap[~keep] = -1
+        m = int(np.count_nonzero(keep))
+    g = [np.ascontiguousarray(a, dtype=np.float64) for a in (gx, gy, gz, diag)]
+    indptr = np.zeros(m + 1, dtype=np.int64)
+    nnz = _csr_rows(*g, remap, indptr, np.zeros(0, dtype=idx_type), np.zeros(0, dtype=dtype), False)
     indices = np.empty(nnz, dtype=idx_type)
-    row0 = 0
-    for i0, i1 in chunks:
-        v = _slab_values(gx, gy, gz, diag, i0, i1)
-        rows = np.arange(i0 * plane, i1 * plane, dtype=np.int64)
-        if keep_rows is not None:
-            sel = keep_rows[i0:i1].reshape(-1)
-            v, rows = v[sel], rows[sel]
-        keep = v != 0.0
-        keep[:, 3] = True
-        a, b = int(indptr[row0]), int(indptr[row0 + v.shape[0]])
-        data[a:b] = v[keep]
-        cols = (rows[:, None] + offsets[None, :])[keep]
-        indices[a:b] = cols if remap is None else remap[cols]
-        row0 += v.shape[0]
-    return sp.csr_matrix((data, indices, indptr), shape=(m, m))
+    data = np.empty(nnz, dtype=dtype)
+    _csr_rows(*g, remap, indptr, indices, data, True)
+    return sp.csr_matrix((data, indices, indptr.astype(idx_type)), shape=(m, m))
 
 
 def assemble(
@@ -448,6 +464,7 @@ def assemble(
         cross_g=cross_g,
         fixed_pairs=pairs,
         stencil=stencil,
+        free_links=int(np.count_nonzero(ff)),
     )
     return matrix, rhs(problem, parts), parts
 

@@ -12,12 +12,21 @@ Methods (``method=``):
   in pairs along each axis where that axis' couplings are strong (>= 0.25 of the largest at either cell) on
   most of the slab: a semi-coarsening that follows the grid's anisotropy (thin layers merge in z, strips of
   narrow plan cells in x or y) while keeping tensor-product slabs, so the coarse operators are the exact
-  Galerkin products of the piecewise-constant aggregation computed on the structured arrays (face conductances
-  summed in parallel; no sparse matrix products). One forward and one backward Gauss-Seidel sweep (pyamg's
-  kernel) per level, single precision, operators scaled to a unit diagonal; a K-cycle (two flexible CG steps,
-  Notay & Vassilevski 2008, Numer. Linear Algebra Appl. 15) into every coarse level of at least
-  :data:`K_CYCLE_MIN` cells to make up for the piecewise-constant interpolation, V-cycles below, SuperLU on
-  the coarsest level. Links act on the finest level only (the coarse levels are the plain grid).
+  Galerkin products of the piecewise-constant aggregation over the free cells, computed on the structured
+  arrays (face conductances summed in parallel; no sparse matrix products, no matrix on any level but the
+  finest and the coarsest). Every level is swept matrix-free on its grid arrays by compiled kernels (numba,
+  cached on disk; a fresh process pays about 0.2 s to load them, the first run ever a few seconds to compile)
+  in single precision, the operators scaled to a unit typical diagonal: one forward Gauss-Seidel sweep from
+  zero that also sums the residual into the coarse cells (after a forward sweep from zero the residual of a
+  cell is the flow from its three upper neighbours, complete one plane later), the piecewise-constant
+  correction, one backward sweep. A K-cycle (two flexible CG steps, Notay & Vassilevski 2008, Numer. Linear
+  Algebra Appl. 15) into every coarse level of at least :data:`K_CYCLE_MIN` cells makes up for the
+  piecewise-constant interpolation, V-cycles below, SuperLU on the coarsest level. On two or more cores, levels
+  of at least :data:`PARALLEL_MIN` cells are swept in two blocks of planes on two threads (hybrid Gauss-Seidel:
+  each block holds the other's boundary plane at its value before the sweep, so the result does not depend on
+  timing), and so are CG's matrix products, when a timed trial at setup shows that it pays (it does not when
+  the other core is busy). Links act on the finest level only: with links the finest level is the matrix,
+  smoothed by pyamg's Gauss-Seidel, the coarse levels the plain grid.
 - ``"rs"``: CG preconditioned by pyamg's Ruge-Stuben AMG (classical strength 0.25), V-cycle.
 - ``"sa"``: CG preconditioned by pyamg's smoothed aggregation (symmetric strength), V-cycle.
 - ``"auto"``: direct when small, else ``gmg``.
@@ -35,8 +44,10 @@ the energy balance error ``|sources - outflows - absorbed| / max(|sources|, |out
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -44,6 +55,7 @@ import numpy as np
 import pyamg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from numba import njit
 from pyamg import amg_core
 
 from moldstack.fields import assembly as asm
@@ -63,10 +75,85 @@ Progress = Callable[[str, int, float], None]
 DIRECT_MAX = 20_000  # unknowns below which "auto" factorises
 ITERATIVE = ("gmg", "rs", "sa")
 DEFAULT_MAXITER = 500
+STALL_WINDOW = 15  # gmg hands over to the next method when 15 iterations have not halved the residual
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Conjugate gradients
+
+
+_JIT: dict[str, object] = {"cache": True, "nogil": True, "boundscheck": False, "fastmath": {"contract"}}
+_JIT_SUM: dict[str, object] = {**_JIT, "fastmath": {"contract", "reassoc", "nsz"}}  # vectorised sums
+
+
+@njit(**_JIT)  # type: ignore[misc]
+def _csr_matvec(
+    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, p: np.ndarray, q: np.ndarray, r0: int, r1: int
+) -> float:  # pragma: no cover - compiled
+    """``q = A p`` on the rows ``[r0, r1)``; returns their part of ``p . q``."""
+    acc = 0.0
+    for i in range(r0, r1):
+        s = 0.0
+        for jj in range(indptr[i], indptr[i + 1]):
+            s += data[jj] * p[indices[jj]]
+        q[i] = s
+        acc += p[i] * s
+    return acc
+
+
+@njit(**_JIT_SUM)  # type: ignore[misc]
+def _cg_update(
+    x: np.ndarray, r: np.ndarray, p: np.ndarray, q: np.ndarray, alpha: float
+) -> float:  # pragma: no cover - compiled
+    """``x += alpha p``, ``r -= alpha q``; returns ``r . r``."""
+    acc = 0.0
+    for i in range(x.size):
+        x[i] += alpha * p[i]
+        ri = r[i] - alpha * q[i]
+        r[i] = ri
+        acc += ri * ri
+    return acc
+
+
+@njit(**_JIT_SUM)  # type: ignore[misc]
+def _dots(z: np.ndarray, q: np.ndarray, r: np.ndarray) -> tuple[float, float]:  # pragma: no cover - compiled
+    """``(z . q, z . r)``."""
+    zq = 0.0
+    zr = 0.0
+    for i in range(z.size):
+        zq += z[i] * q[i]
+        zr += z[i] * r[i]
+    return zq, zr
+
+
+@njit(**_JIT)  # type: ignore[misc]
+def _scaled_copy(a: np.ndarray, factor: float, out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``out = factor * a`` (flat), converting to ``out``'s precision."""
+    fa = a.reshape(-1)
+    fo = out.reshape(-1)
+    for i in range(fa.size):
+        fo[i] = factor * fa[i]
+
+
+@njit(**_JIT)  # type: ignore[misc]
+def _direction(p: np.ndarray, z: np.ndarray, beta: float) -> None:  # pragma: no cover - compiled
+    """``p = z + beta p``."""
+    for i in range(p.size):
+        p[i] = z[i] + beta * p[i]
+
+
+def _matvec(a: sp.csr_matrix, p: np.ndarray, threads: bool) -> tuple[np.ndarray, float]:
+    """``(A p, p . A p)``; with ``threads``, two threads of rows on a large matrix (else scipy's product)."""
+    n = a.shape[0]
+    if not threads or n < PARALLEL_MIN:
+        q = a @ p
+        return q, float(_dot(p, q))
+    q = np.empty_like(p)
+    args = (a.indptr, a.indices, a.data, p, q)
+    half = n // 2
+    job = _pool().submit(_csr_matvec, *args, half, n)
+    part = float(_csr_matvec(*args, 0, half))
+    return q, part + float(job.result())
 
 
 def _pcg(
@@ -79,52 +166,286 @@ def _pcg(
     flexible: bool,
     name: str,
     progress: Progress | None,
+    threads: bool = False,
+    stall: int = 0,
 ) -> tuple[FloatArray, int, float]:
     """Preconditioned CG until the *true* relative residual is below ``tol`` or ``maxiter`` iterations.
 
-    ``flexible``: Polak-Ribiere ``beta`` (for a preconditioner that varies, as a K-cycle does). On reaching the
+    ``flexible``: Polak-Ribiere ``beta`` (for a preconditioner that varies, as a K-cycle does); ``threads``:
+    the matrix products on two threads; ``stall``: give up once ``2 stall`` iterations are done and the last
+    ``stall`` have not halved the residual (a preconditioner that does not suit the problem: better to hand
+    over to the next method early than to spend ``maxiter`` iterations). On reaching the
     tolerance by the recursive residual, the true residual is computed and, if above, CG restarts from it.
     Returns ``(x, iterations, true relative residual)``.
     """
+    a = a.tocsr()
+    b = np.ascontiguousarray(b, dtype=np.float64)
     nb = float(np.linalg.norm(b))
     x = np.zeros_like(b)
     r = b.copy()
     it = 0
     rel = 1.0
-    while it < maxiter:
+    history = [1.0]
+    stalled = False
+    while it < maxiter and not stalled:
         z = precondition(r)
         p = z.copy()
-        rz = float(r @ z)
+        rz = float(_dot(r, z))
         start = it
         while it < maxiter:
-            q = a @ p
-            pq = float(p @ q)
+            q, pq = _matvec(a, p, threads)
             if not pq > 0.0:
                 break
             alpha = rz / pq
-            x += alpha * p
-            r -= alpha * q
+            rr = _cg_update(x, r, p, q, alpha)
             it += 1
-            rel = float(np.linalg.norm(r)) / nb
+            rel = float(np.sqrt(rr)) / nb
             if progress is not None:
                 progress(name, it, rel)
+            history.append(rel)
             if rel <= tol:
                 break
+            if stall and it >= 2 * stall and rel > 0.5 * history[it - stall]:
+                stalled = True
+                break
             z = precondition(r)
-            if flexible:
-                beta = -alpha * float(z @ q) / rz
-                rz = float(r @ z)
-            else:
-                rz_new = float(r @ z)
-                beta = rz_new / rz
-                rz = rz_new
-            p *= beta
-            p += z
+            zq, rz_new = _dots(z, q, r)
+            beta = -alpha * zq / rz if flexible else rz_new / rz
+            rz = rz_new
+            _direction(p, z, beta)
         r = b - a @ x
         rel = float(np.linalg.norm(r)) / nb
         if rel <= tol or not np.isfinite(rel) or it == start or rel <= _rounding_floor(a, x, nb):
             break  # converged, broken down (no step possible), or at the rounding floor
     return x, it, rel
+
+
+# levels (and matrices) at least this large are worked in two blocks, one per thread (when there are two cores)
+PARALLEL_MIN = 100_000
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def _pool() -> ThreadPoolExecutor:
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="moldstack-gmg"))
+    return _POOL[0]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Structured kernels (numba; single precision on the multigrid levels)
+#
+# Every level stores its conductances as three full-size arrays ``gx, gy, gz`` (nx, ny, nz): the coupling of each
+# cell to its upper neighbour along the axis, zero on the last slab; ``diag`` the diagonal and ``invd`` its
+# inverse. The loops run over rows along z (contiguous views); a missing neighbour row (at a boundary, or in
+# another thread's block) is a row of zeros, so the inner loops carry no branches. Loops along z carry the
+# updated value in a register: the recursion of a Gauss-Seidel sweep is one fused multiply-add per cell.
+
+
+@njit(**_JIT)  # type: ignore[misc]
+def _forward_restrict(
+    gx: np.ndarray,
+    gy: np.ndarray,
+    gz: np.ndarray,
+    invd: np.ndarray,
+    b: np.ndarray,
+    x: np.ndarray,
+    cx: np.ndarray,
+    cy: np.ndarray,
+    cz: np.ndarray,
+    zs: np.ndarray,
+    rc: np.ndarray,
+    acc: np.ndarray,
+    i0: int,
+    i1: int,
+) -> None:  # pragma: no cover - compiled
+    """On the planes ``[i0, i1)``: ``x`` = one forward (lexicographic) Gauss-Seidel sweep from zero on
+    ``A x = b`` (plane ``i0 - 1`` taken as zero; ``x`` is overwritten there), and the residual ``b - A x``
+    summed into the coarse cells ``rc`` (``cx, cy, cz``: the coarse index of each fine slab per axis, ``zs`` the
+    first slab of each coarse z slab and ``nz``; ``acc`` (coarse x, coarse y, fine z) the sums before z, ``rc``
+    itself when z is not merged; the coarse
+    planes of ``[i0, i1)`` are zeroed first). The coupling to planes ``i0 - 1`` and ``i1`` is left to
+    :func:`_cross_residual`.
+
+    After a forward sweep from zero the residual of a cell is ``sum g x`` over its three *upper* neighbours
+    only; it is complete for plane ``i - 1`` once plane ``i`` is swept, so it is summed in the same pass.
+    """
+    _, ny, nz = b.shape
+    rc[cx[i0] : cx[i1 - 1] + 1] = 0.0
+    acc[cx[i0] : cx[i1 - 1] + 1] = 0.0
+    x[i0:i1] = 0.0
+    zrow = np.zeros(nz, dtype=x.dtype)
+    for i in range(i0, i1):
+        for j in range(ny):
+            bb = b[i, j]
+            dd = invd[i, j]
+            xr = x[i, j]
+            gzr = gz[i, j]
+            gxl, xll = (gx[i - 1, j], x[i - 1, j]) if i > i0 else (zrow, zrow)
+            gyl, xjl = (gy[i, j - 1], x[i, j - 1]) if j > 0 else (zrow, zrow)
+            prev = (bb[0] + gxl[0] * xll[0] + gyl[0] * xjl[0]) * dd[0]
+            xr[0] = prev
+            for k in range(1, nz):
+                dinv = dd[k]
+                s = bb[k] + gxl[k] * xll[k] + gyl[k] * xjl[k]
+                prev = s * dinv + (gzr[k - 1] * dinv) * prev
+                xr[k] = prev
+            if i > i0:  # row j of plane i - 1 is complete: its residual
+                accr = acc[cx[i - 1], cy[j]]
+                gyp = gy[i - 1, j]
+                gzp = gz[i - 1, j]
+                xq = x[i - 1, j + 1] if j < ny - 1 else zrow
+                for k in range(nz - 1):
+                    accr[k] += gxl[k] * xr[k] + gyp[k] * xq[k] + gzp[k] * xll[k + 1]
+                accr[nz - 1] += gxl[nz - 1] * xr[nz - 1] + gyp[nz - 1] * xq[nz - 1]
+    i = i1 - 1
+    for j in range(ny):
+        accr = acc[cx[i], cy[j]]
+        xr = x[i, j]
+        gyr = gy[i, j]
+        gzr = gz[i, j]
+        xq = x[i, j + 1] if j < ny - 1 else zrow
+        for k in range(nz - 1):
+            accr[k] += gyr[k] * xq[k] + gzr[k] * xr[k + 1]
+        accr[nz - 1] += gyr[nz - 1] * xq[nz - 1]
+    ncz = zs.size - 1
+    if ncz < nz:  # merged along z: sum the runs of each coarse row
+        for ci in range(cx[i0], cx[i1 - 1] + 1):
+            for cj in range(acc.shape[1]):
+                for c in range(ncz):
+                    t = acc[ci, cj, zs[c]]
+                    for k in range(zs[c] + 1, zs[c + 1]):
+                        t += acc[ci, cj, k]
+                    rc[ci, cj, c] += t
+
+
+@njit(**_JIT)  # type: ignore[misc]
+def _cross_residual(
+    gx: np.ndarray, x: np.ndarray, s: int, cx: np.ndarray, cy: np.ndarray, cz: np.ndarray, rc: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """The residual terms across the plane boundary ``s`` of two blocks swept apart by :func:`_forward_restrict`."""
+    _, ny, nz = x.shape
+    ca = cx[s - 1]
+    cb = cx[s]
+    for j in range(ny):
+        cj = cy[j]
+        for k in range(nz):
+            g = gx[s - 1, j, k]
+            rc[ca, cj, cz[k]] += g * x[s, j, k]
+            rc[cb, cj, cz[k]] += g * x[s - 1, j, k]
+
+
+@njit(**_JIT)  # type: ignore[misc]
+def _backward(
+    gx: np.ndarray,
+    gy: np.ndarray,
+    gz: np.ndarray,
+    invd: np.ndarray,
+    b: np.ndarray,
+    x: np.ndarray,
+    i0: int,
+    i1: int,
+    xlo: np.ndarray,
+    xhi: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """One backward Gauss-Seidel sweep on ``A x = b`` over the planes ``[i0, i1)`` (the adjoint of the forward
+    sweep); the neighbour planes ``i0 - 1`` and ``i1`` are read from ``xlo`` and ``xhi`` (their values before
+    the sweep; zeros where there is no neighbour)."""
+    _, ny, nz = b.shape
+    zrow = np.zeros(nz, dtype=x.dtype)
+    for i in range(i1 - 1, i0 - 1, -1):
+        xl = x[i - 1] if i > i0 else xlo
+        xu = x[i + 1] if i < i1 - 1 else xhi
+        for j in range(ny - 1, -1, -1):
+            bb = b[i, j]
+            dd = invd[i, j]
+            xr = x[i, j]
+            gzr = gz[i, j]
+            gxu = gx[i, j]
+            xuu = xu[j]
+            gxl, xll = (gx[i - 1, j], xl[j]) if i > 0 else (zrow, zrow)
+            gyl, xjl = (gy[i, j - 1], x[i, j - 1]) if j > 0 else (zrow, zrow)
+            gyu = gy[i, j]
+            xju = x[i, j + 1] if j < ny - 1 else zrow
+            nxt = xr[0] * 0.0
+            for k in range(nz - 1, 0, -1):
+                dinv = dd[k]
+                s = (
+                    bb[k]
+                    + gxl[k] * xll[k]
+                    + gxu[k] * xuu[k]
+                    + gyl[k] * xjl[k]
+                    + gyu[k] * xju[k]
+                    + gzr[k - 1] * xr[k - 1]
+                )
+                nxt = s * dinv + (gzr[k] * dinv) * nxt
+                xr[k] = nxt
+            dinv = dd[0]
+            s = bb[0] + gxl[0] * xll[0] + gxu[0] * xuu[0] + gyl[0] * xjl[0] + gyu[0] * xju[0]
+            xr[0] = s * dinv + (gzr[0] * dinv) * nxt
+
+
+@njit(**_JIT)  # type: ignore[misc]
+def _prolong(
+    x: np.ndarray, ec: np.ndarray, cx: np.ndarray, cy: np.ndarray, cz: np.ndarray, i0: int, i1: int
+) -> None:  # pragma: no cover - compiled
+    """``x += P ec`` on the planes ``[i0, i1)``: each fine cell takes its coarse cell's correction."""
+    _, ny, nz = x.shape
+    for i in range(i0, i1):
+        ci = cx[i]
+        for j in range(ny):
+            cj = cy[j]
+            for k in range(nz):
+                x[i, j, k] += ec[ci, cj, cz[k]]
+
+
+@njit(**_JIT_SUM)  # type: ignore[misc]
+def _apply(
+    gx: np.ndarray,
+    gy: np.ndarray,
+    gz: np.ndarray,
+    diag: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    i0: int,
+    i1: int,
+) -> float:  # pragma: no cover - compiled
+    """``y = A x`` on the planes ``[i0, i1)``; returns their part of ``x . y`` (in double precision)."""
+    nx, ny, nz = x.shape
+    zrow = np.zeros(nz, dtype=x.dtype)
+    total = 0.0
+    for i in range(i0, i1):
+        for j in range(ny):
+            xr = x[i, j]
+            yr = y[i, j]
+            dr = diag[i, j]
+            gzr = gz[i, j]
+            gxu = gx[i, j]
+            gyu = gy[i, j]
+            xu = x[i + 1, j] if i < nx - 1 else zrow
+            xju = x[i, j + 1] if j < ny - 1 else zrow
+            gxl, xl = (gx[i - 1, j], x[i - 1, j]) if i > 0 else (zrow, zrow)
+            gyl, xjl = (gy[i, j - 1], x[i, j - 1]) if j > 0 else (zrow, zrow)
+            for k in range(nz):
+                yr[k] = dr[k] * xr[k] - gxl[k] * xl[k] - gxu[k] * xu[k] - gyl[k] * xjl[k] - gyu[k] * xju[k]
+            for k in range(nz - 1):
+                yr[k] -= gzr[k] * xr[k + 1]
+                yr[k + 1] -= gzr[k] * xr[k]
+            acc = 0.0
+            for k in range(nz):
+                acc += np.float64(yr[k]) * np.float64(xr[k])
+            total += acc
+    return total
+
+
+@njit(**_JIT_SUM)  # type: ignore[misc]
+def _dot(a: np.ndarray, b: np.ndarray) -> float:  # pragma: no cover - compiled
+    """``a . b`` of two single-precision arrays, accumulated in double precision."""
+    fa = a.reshape(-1)
+    fb = b.reshape(-1)
+    acc = 0.0
+    for i in range(fa.size):
+        acc += np.float64(fa[i]) * np.float64(fb[i])
+    return acc
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -175,24 +496,53 @@ def _pairs(strong: np.ndarray, n: int, minfrac: float = 0.7) -> np.ndarray:
     return np.asarray(starts, dtype=np.int64)
 
 
+def _slab_map(starts: np.ndarray, n: int) -> np.ndarray:
+    """The coarse index of each of ``n`` slabs grouped at ``starts``."""
+    mark = np.zeros(n, dtype=np.int64)
+    mark[starts[1:]] = 1
+    return np.cumsum(mark)
+
+
+@njit(**_JIT)  # type: ignore[misc]
+def _sum_into(
+    src: np.ndarray, mi: np.ndarray, mj: np.ndarray, mk: np.ndarray, out: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """``out[mi[i], mj[j], mk[k]] += src[i, j, k]``, skipping the slabs mapped to -1."""
+    ni, nj, nk = src.shape
+    for i in range(ni):
+        ci = mi[i]
+        if ci < 0:
+            continue
+        for j in range(nj):
+            cj = mj[j]
+            if cj < 0:
+                continue
+            for k in range(nk):
+                ck = mk[k]
+                if ck >= 0:
+                    out[ci, cj, ck] += src[i, j, k]
+
+
 def _merge(stencil: Stencil, starts: list[np.ndarray]) -> Stencil:
-    """The Galerkin coarse stencil of a piecewise-constant aggregation by slab groups (``starts`` per axis)."""
+    """The Galerkin coarse stencil of a piecewise-constant aggregation by slab groups (``starts`` per axis):
+    coarse face conductances are the sums of the fine faces between two groups, faces inside a group drop."""
     shape = stencil.ground.shape
-    gs = (stencil.gx, stencil.gy, stencil.gz)
-    merged = [len(starts[a]) < shape[a] for a in range(3)]
+    cells = [_slab_map(starts[a], shape[a]) for a in range(3)]
+    cshape = tuple(len(st) for st in starts)
     out = []
-    for axis in range(3):
-        st = starts[axis]
-        g = np.take(gs[axis], st[1:] - 1, axis=axis) if merged[axis] else gs[axis]
-        for b in range(3):
-            if b != axis and merged[b]:
-                g = np.add.reduceat(g, starts[b], axis=b)
-        out.append(np.ascontiguousarray(g))
-    ground = stencil.ground
-    for b in range(3):
-        if merged[b]:
-            ground = np.add.reduceat(ground, starts[b], axis=b)
-    return Stencil(gx=out[0], gy=out[1], gz=out[2], ground=np.ascontiguousarray(ground))
+    for axis, g in enumerate((stencil.gx, stencil.gy, stencil.gz)):
+        faces = np.full(max(shape[axis] - 1, 0), -1, dtype=np.int64)
+        faces[starts[axis][1:] - 1] = np.arange(len(starts[axis]) - 1)  # fine face -> coarse face
+        maps = [faces if b == axis else cells[b] for b in range(3)]
+        fshape = list(cshape)
+        fshape[axis] -= 1
+        acc = np.zeros(fshape)
+        if g.size and acc.size:
+            _sum_into(np.ascontiguousarray(g), *maps, acc)
+        out.append(acc)
+    ground = np.zeros(cshape)
+    _sum_into(np.ascontiguousarray(stencil.ground), *cells, ground)
+    return Stencil(gx=out[0], gy=out[1], gz=out[2], ground=ground)
 
 
 def _parents(shape: tuple[int, ...], starts: list[np.ndarray]) -> tuple[np.ndarray, tuple[int, int, int]]:
@@ -218,10 +568,6 @@ def _diag(st: Stencil) -> np.ndarray:
     return d
 
 
-# coarse levels at least this large are solved by a K-cycle step, smaller ones by a V-cycle
-K_CYCLE_MIN = 40_000
-
-
 def _coarsen(st: Stencil, theta: float) -> list[np.ndarray]:
     """Group starts per axis for one level: strong pairs; when (almost) nothing merges, every slab of the axis
     with the most strong faces is paired (halving a still anisotropic level along every axis ruins it)."""
@@ -234,16 +580,130 @@ def _coarsen(st: Stencil, theta: float) -> list[np.ndarray]:
     return starts
 
 
+def _full(g: np.ndarray, axis: int, shape: tuple[int, ...], scale: float, dtype: type) -> np.ndarray:
+    """Face conductances along ``axis`` as a full-size array (zero on the last slab), scaled."""
+    out = np.zeros(shape, dtype=dtype)
+    sl = [slice(None)] * 3
+    sl[axis] = slice(0, shape[axis] - 1)
+    out[tuple(sl)] = g / scale
+    return out
+
+
 @dataclass
-class _Level:
-    a: sp.csr_matrix  # single precision
-    parent: np.ndarray | None = None  # fine cell -> coarse cell
-    coarse: int = 0
+class _Grid:
+    """One structured level: scaled single-precision conductances and, above the coarsest, the slab maps.
+
+    ``split``: the first plane of the second block when the level is swept in two blocks (hybrid Gauss-Seidel:
+    each block sweeps its planes, the other block's boundary plane held at its value before the sweep), 0 when
+    swept whole. The split lies on a coarse plane boundary, so the two blocks restrict into disjoint planes.
+    """
+
+    gx: np.ndarray
+    gy: np.ndarray
+    gz: np.ndarray
+    diag: np.ndarray
+    invd: np.ndarray
+    maps: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    cshape: tuple[int, int, int] = (0, 0, 0)
+    zstarts: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    acc: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), dtype=np.float32))
+    split: int = 0
+
+    @classmethod
+    def of(cls, st: Stencil, scale: float, dtype: type) -> _Grid:
+        shape = st.ground.shape
+        gx, gy, gz = (_full(g, axis, shape, scale, dtype) for axis, g in enumerate((st.gx, st.gy, st.gz)))
+        diag = (_diag(st) / scale).astype(dtype)
+        invd = np.divide(dtype(1.0), diag, out=np.zeros_like(diag), where=diag > 0)
+        return cls(gx, gy, gz, diag, invd)
+
+    def link(self, maps: tuple[np.ndarray, np.ndarray, np.ndarray], cshape: tuple[int, int, int]) -> None:
+        """Set the slab maps to the next level, and the split when the level is large enough for two threads."""
+        self.maps = maps
+        self.cshape = cshape
+        nz = self.diag.shape[2]
+        self.zstarts = np.concatenate([[0], np.flatnonzero(np.diff(maps[2])) + 1, [nz]]).astype(np.int64)
+        self.acc = np.empty((cshape[0], cshape[1], nz), dtype=self.diag.dtype)  # restricted in x, y only
+        nx = self.diag.shape[0]
+        if self.size >= PARALLEL_MIN and (os.cpu_count() or 1) >= 2 and nx >= 4:
+            starts = np.flatnonzero(np.diff(maps[0])) + 1  # planes where a coarse plane begins
+            if starts.size:
+                self.split = int(starts[np.argmin(np.abs(starts - nx // 2))])
+
+    @property
+    def size(self) -> int:
+        return int(self.diag.size)
+
+    def forward(self, b: np.ndarray, x: np.ndarray, rc: np.ndarray) -> None:
+        """``x`` = a forward sweep from zero, ``rc`` = the restricted residual."""
+        assert self.maps is not None
+        cx, cy, cz = self.maps
+        acc = rc if self.zstarts.size - 1 == self.diag.shape[2] else self.acc
+        args = (self.gx, self.gy, self.gz, self.invd, b, x, cx, cy, cz, self.zstarts, rc, acc)
+        nx = self.diag.shape[0]
+        s = self.split
+        if not s:
+            _forward_restrict(*args, 0, nx)
+            return
+        job = _pool().submit(_forward_restrict, *args, s, nx)
+        _forward_restrict(*args, 0, s)
+        job.result()
+        _cross_residual(self.gx, x, s, cx, cy, cz, rc)
+
+    def backward(self, b: np.ndarray, x: np.ndarray) -> None:
+        """A backward sweep from ``x``."""
+        args = (self.gx, self.gy, self.gz, self.invd, b, x)
+        nx = self.diag.shape[0]
+        s = self.split
+        none = np.zeros(x.shape[1:], dtype=x.dtype)  # no neighbour plane
+        if not s:
+            _backward(*args, 0, nx, none, none)
+            return
+        below, above = x[s - 1].copy(), x[s].copy()
+        job = _pool().submit(_backward, *args, s, nx, below, none)
+        _backward(*args, 0, s, none, above)
+        job.result()
+
+    def prolong(self, x: np.ndarray, ec: np.ndarray) -> None:
+        assert self.maps is not None
+        cx, cy, cz = self.maps
+        nx = self.diag.shape[0]
+        s = self.split
+        if not s:
+            _prolong(x, ec, cx, cy, cz, 0, nx)
+            return
+        job = _pool().submit(_prolong, x, ec, cx, cy, cz, s, nx)
+        _prolong(x, ec, cx, cy, cz, 0, s)
+        job.result()
+
+    def apply(self, x: np.ndarray, y: np.ndarray) -> float:
+        """``y = A x``; returns ``x . y``."""
+        args = (self.gx, self.gy, self.gz, self.diag, x, y)
+        nx = self.diag.shape[0]
+        s = self.split
+        if not s:
+            return float(_apply(*args, 0, nx))
+        job = _pool().submit(_apply, *args, s, nx)
+        part = float(_apply(*args, 0, s))
+        return part + float(job.result())
 
 
-def _single(a: sp.csr_matrix) -> sp.csr_matrix:
-    """A single-precision copy of ``a`` that shares its index arrays."""
-    return sp.csr_matrix((a.data.astype(np.float32), a.indices, a.indptr), shape=a.shape)
+@dataclass
+class _CsrLevel:
+    """The finest level as a matrix (when links couple cells off the grid): pyamg's Gauss-Seidel on it."""
+
+    a: sp.csr_matrix  # single precision, scaled
+    parent: np.ndarray  # free cell -> coarse cell (flat)
+    cshape: tuple[int, int, int]
+
+
+# coarse levels at least this large are solved by a K-cycle step, smaller ones by a V-cycle
+K_CYCLE_MIN = 40_000
+
+
+def _cast(a: sp.csr_matrix, dtype: type) -> sp.csr_matrix:
+    """A copy of ``a`` with values of ``dtype``, sharing its index arrays."""
+    return sp.csr_matrix((a.data.astype(dtype), a.indices, a.indptr), shape=a.shape)
 
 
 class StructuredMultigrid:
@@ -252,91 +712,177 @@ class StructuredMultigrid:
     flexible = True
 
     def __init__(
-        self, a: sp.csr_matrix, parts: Assembly, theta: float = 0.25, max_coarse: int = 3000
+        self,
+        a: sp.csr_matrix,
+        parts: Assembly,
+        theta: float = 0.25,
+        max_coarse: int = 3000,
+        dtype: type = np.float32,
     ) -> None:
         if parts.stencil is None:
             raise ValueError("the structured multigrid needs the assembly's stencil (keep_stencil=True)")
-        # single precision on every level, the operators scaled to a unit typical diagonal (electrostatic
-        # conductances are ~1e-17 F: their squares would underflow float32)
+        # ``dtype`` (single precision by default) on every level, the operators scaled to a unit typical
+        # diagonal (electrostatic conductances are ~1e-17 F: their squares would underflow float32)
+        self.dtype = dtype
         self.scale = float(np.median(a.diagonal())) or 1.0
-        fine = _single(a)
-        fine.data /= np.float32(self.scale)
-        self.levels: list[_Level] = [_Level(fine)]
+        self.shape = parts.shape
+        self.free: np.ndarray | None = parts.free if parts.fixed.size else None
+        self.csr: _CsrLevel | None = None
         st = parts.stencil
-        first = True
-        while self.levels[-1].a.shape[0] > max_coarse:
+        if parts.fixed.size:
+            # the exact Galerkin product over the free cells: a fixed cell adds nothing to its aggregate (the
+            # free cells' grounds already hold their couplings to it)
+            ground = st.ground.copy()
+            ground.reshape(-1)[parts.fixed] = 0.0
+            st = Stencil(gx=st.gx, gy=st.gy, gz=st.gz, ground=ground)
+        self.grids: list[_Grid] = []
+        level_sizes = [a.shape[0]]
+        if parts.free_links:
+            fine = _cast(a, self.dtype)
+            fine.data /= self.dtype(self.scale)
+        else:
+            self.grids.append(_Grid.of(st, self.scale, self.dtype))
+        while level_sizes[-1] > max_coarse:
             shape = st.ground.shape
             starts = _coarsen(st, theta)
-            parent, cshape = _parents(shape, starts)
-            if first and parts.fixed.size:
-                parent = parent[parts.free]
-            first = False
-            lv = self.levels[-1]
-            lv.parent = parent
-            lv.coarse = int(np.prod(cshape))
+            cshape = (len(starts[0]), len(starts[1]), len(starts[2]))
+            maps = (
+                _slab_map(starts[0], shape[0]),
+                _slab_map(starts[1], shape[1]),
+                _slab_map(starts[2], shape[2]),
+            )
+            if self.grids:
+                self.grids[-1].link(maps, cshape)
+            else:
+                parent, _ = _parents(shape, starts)
+                if parts.fixed.size:
+                    parent = parent[parts.free]
+                self.csr = _CsrLevel(fine, parent, cshape)
             st = _merge(st, starts)
-            coarse = asm.csr_7point(st.gx, st.gy, st.gz, _diag(st), None, np.float32)
-            coarse.data /= np.float32(self.scale)
-            self.levels.append(_Level(coarse))
-            if lv.coarse >= int(np.prod(shape)) or max(cshape) == 1:
+            self.grids.append(_Grid.of(st, self.scale, self.dtype))
+            level_sizes.append(self.grids[-1].size)
+            if level_sizes[-1] >= int(np.prod(shape)) or max(cshape) == 1:
                 break
-        self._lu = spla.splu(self.levels[-1].a.astype(np.float64).tocsc())
+        self._sizes = level_sizes
+        self._direct = len(level_sizes) == 1  # small enough to factorise the fine matrix itself
+        if self._direct:
+            coarsest = a.copy()
+        else:
+            diag = _diag(st)
+            diag[diag <= 0.0] = 1.0  # coarse cells of fixed cells only: decoupled, their residual is zero
+            coarsest = asm.csr_7point(st.gx, st.gy, st.gz, diag, None, np.float64)
+        coarsest.data /= self.scale
+        self._lu = spla.splu(coarsest.tocsc())
+        self.threads = self._threads_pay()
+
+    def _threads_pay(self) -> bool:
+        """Whether sweeping in two blocks on two threads is faster here and now than one thread (a second core
+        may be busy): times a forward sweep of the finest grid both ways; without a split, sweeps stay whole."""
+        split = [g for g in self.grids if g.split]
+        if not split:
+            return False
+        g = split[0]
+        b = np.ones(g.diag.shape, dtype=self.dtype)
+        x = np.empty_like(b)
+        rc = np.empty(g.cshape, dtype=self.dtype)
+        whole = g.split
+        best: dict[int, float] = {}
+        for trial in (whole, 0, whole, 0):
+            g.split = trial
+            t0 = time.perf_counter()
+            g.forward(b, x, rc)
+            best[trial] = min(best.get(trial, np.inf), time.perf_counter() - t0)
+        g.split = whole
+        if best[whole] < 0.8 * best[0]:
+            return True
+        for h in self.grids:
+            h.split = 0
+        return False
 
     @property
     def sizes(self) -> list[int]:
-        return [lv.a.shape[0] for lv in self.levels]
+        return list(self._sizes)
 
-    def _smooth(self, lv: _Level, x: np.ndarray, b: np.ndarray, forward: bool) -> None:
-        a = lv.a
-        n = a.shape[0]
-        if forward:
-            amg_core.gauss_seidel(a.indptr, a.indices, a.data, x, b, 0, n, 1)
-        else:
-            amg_core.gauss_seidel(a.indptr, a.indices, a.data, x, b, n - 1, -1, -1)
+    def _coarse(self, level: int, rc: np.ndarray) -> np.ndarray:
+        """The correction on grid ``level`` (a K-cycle step when it is large, else one cycle)."""
+        last = len(self.grids) - 1
+        if level < last and self.grids[level].size >= K_CYCLE_MIN:
+            return self._kstep(level, rc)
+        return self._cycle(level, rc)
 
     def _cycle(self, level: int, b: np.ndarray) -> np.ndarray:
-        if level == len(self.levels) - 1:
-            return self._lu.solve(b.astype(np.float64)).astype(np.float32)
-        lv = self.levels[level]
+        """One cycle on grid ``level`` from zero: forward sweep, coarse correction, backward sweep."""
+        g = self.grids[level]
+        if level == len(self.grids) - 1:
+            return self._lu.solve(b.reshape(-1).astype(np.float64)).astype(self.dtype).reshape(b.shape)
+        x = np.empty_like(b)
+        rc = np.empty(g.cshape, dtype=self.dtype)
+        g.forward(b, x, rc)
+        g.prolong(x, self._coarse(level + 1, rc))
+        g.backward(b, x)
+        return x
+
+    def _csr_cycle(self, b: np.ndarray) -> np.ndarray:
+        """One cycle on the matrix level (finest, with links): pyamg's Gauss-Seidel, aggregate sums."""
+        lv = self.csr
+        assert lv is not None
+        a = lv.a
+        n = a.shape[0]
         x = np.zeros_like(b)
-        self._smooth(lv, x, b, True)
-        r = b - lv.a @ x
-        rc = np.bincount(lv.parent, weights=r, minlength=lv.coarse).astype(np.float32)
-        below = level + 1
-        k_step = below < len(self.levels) - 1 and self.levels[below].a.shape[0] >= K_CYCLE_MIN
-        ec = self._kstep(below, rc) if k_step else self._cycle(below, rc)
-        x += ec[lv.parent]
-        self._smooth(lv, x, b, False)
+        amg_core.gauss_seidel(a.indptr, a.indices, a.data, x, b, 0, n, 1)
+        r = b - a @ x
+        rc = np.bincount(lv.parent, weights=r, minlength=int(np.prod(lv.cshape))).astype(self.dtype)
+        ec = self._coarse(0, rc.reshape(lv.cshape))
+        x += ec.reshape(-1)[lv.parent]
+        amg_core.gauss_seidel(a.indptr, a.indices, a.data, x, b, n - 1, -1, -1)
         return x
 
     def _kstep(self, level: int, b: np.ndarray, t: float = 0.25) -> np.ndarray:
-        """Two flexible CG steps on a coarse level, each preconditioned by one cycle (the K-cycle)."""
-        a = self.levels[level].a
+        """Two flexible CG steps on a coarse grid, each preconditioned by one cycle (the K-cycle)."""
+        g = self.grids[level]
         c = self._cycle(level, b)
-        v = a @ c
-        rho1 = float(c @ v)
+        v = np.empty_like(c)
+        rho1 = g.apply(c, v)
         if not rho1 > 0.0:
             return c
-        a1 = float(c @ b) / rho1
-        r = b - a1 * v
-        if float(np.linalg.norm(r)) <= t * float(np.linalg.norm(b)):
-            return a1 * c
+        a1 = _dot(c, b) / rho1
+        f = self.dtype
+        r = b - f(a1) * v
+        if _dot(r, r) <= t * t * _dot(b, b):
+            c *= f(a1)
+            return c
         d = self._cycle(level, r)
-        w = a @ d
-        gamma = float(d @ v)
-        beta = float(d @ w)
-        a2 = float(d @ r)
+        w = np.empty_like(d)
+        beta = g.apply(d, w)
+        gamma = _dot(d, v)
+        a2 = _dot(d, r)
         rho2 = beta - gamma * gamma / rho1
         if not rho2 > 1e-12 * beta:
-            return a1 * c
-        return (a1 - gamma * a2 / (rho1 * rho2)) * c + (a2 / rho2) * d
+            c *= f(a1)
+            return c
+        c *= f(a1 - gamma * a2 / (rho1 * rho2))
+        d *= f(a2 / rho2)
+        c += d
+        return c
 
     def __call__(self, r: FloatArray) -> FloatArray:
-        nr = float(np.linalg.norm(r))
+        nr = float(np.sqrt(_dot(r, r)))
         if nr == 0.0:
             return np.zeros_like(r)
-        z = self._cycle(0, (r / nr).astype(np.float32)).astype(np.float64)
-        z *= nr / self.scale
+        if self._direct:
+            return np.asarray(self._lu.solve(r), dtype=np.float64) / self.scale
+        if self.csr is not None:
+            z32 = self._csr_cycle((r / nr).astype(self.dtype))
+        elif self.free is not None:
+            b = np.zeros(self.shape, dtype=self.dtype)
+            b.reshape(-1)[self.free] = r / nr
+            z32 = self._cycle(0, b).reshape(-1)[self.free]
+        else:
+            b = np.empty(self.shape, dtype=self.dtype)
+            _scaled_copy(r, 1.0 / nr, b)
+            z32 = self._cycle(0, b)
+        z = np.empty(r.shape, dtype=np.float64)
+        _scaled_copy(z32, nr / self.scale, z)
         return z
 
 
@@ -494,8 +1040,10 @@ class Prepared:
                     tol,
                     maxiter,
                     flexible=bool(getattr(solver, "flexible", False)),
+                    threads=bool(getattr(solver, "threads", False)),
                     name=name,
                     progress=progress,
+                    stall=STALL_WINDOW if name == "gmg" and name != self.chain[-1] else 0,
                 )
             attempt = _Attempt(name, iterations, residual)
             attempts.append(attempt)
