@@ -401,31 +401,52 @@ def _is_board(role: str) -> bool:
     return role == BOARD_ROLE or role.startswith(BOARD_ROLE + ".")
 
 
-def thermal(
+def _grid(
+    model: Model, env: Environment, settings: GridSettings, materials: dict[str, Material]
+) -> tuple[Grid, tuple[float, ...], Mounted | None]:
+    domain, mounted, extra = _domain(model, env)
+    g = model_grid(model, settings, domain=domain, extra_lines=extra, fine=_fine_box(model, mounted))
+    if mounted is not None:
+        g = _under_board(g, mounted.board_top_um, _layup(materials))
+    return g, domain, mounted
+
+
+def thermal_grid(
+    model: Model, environment: Environment | None = None, grid: GridSettings | None = None
+) -> Grid:
+    """The analysis grid :func:`thermal` would solve on (to size a problem before building it)."""
+    g, _, _ = _grid(model, environment or Environment(), grid or GridSettings(), _materials(model))
+    return g
+
+
+@dataclass(frozen=True, eq=False)
+class ThermalProblem:
+    """One thermal analysis set up: the field problem (for the rise over ambient) and what reading its solution
+    needs. :func:`thermal_problem` makes it; :func:`thermal` solves it; benchmarks take ``problem`` alone."""
+
+    model: Model
+    environment: Environment
+    powers: tuple[tuple[DieInfo, float], ...]
+    problem: DiffusionProblem
+    voxels: Voxels
+    held: NDArray[np.bool_]
+    resist: tuple[NDArray[np.float64], ...]
+    mounted: Mounted | None
+
+
+def thermal_problem(
     model: Model,
     environment: Environment | None = None,
     *,
     power_w: float | None = None,
     grid: GridSettings | None = None,
-    method: Method = "rs",
-    progress: Progress | None = None,
-) -> ThermalResult:
-    """Solve the model's temperature field in ``environment`` (default: still air on the 2s2p board).
-
-    ``method`` is the field solver's (:func:`moldstack.fields.solve`). The default is pyamg's Ruge-Stuben AMG
-    under CG: on package-on-board grids (films to a floating ambient, conductivity contrasts of 10^4, cells
-    from 10 um to 8 mm) it converged in 25-95 iterations on every example, where the structured multigrid
-    (``gmg``, fast on layered problems held at a face) stalls: its slab aggregates merge cells across weak
-    faces, which a high-contrast, weakly grounded problem does not forgive.
-    """
+) -> ThermalProblem:
+    """The grid, materials, mounting, environment and sources of a thermal analysis, as a field problem for the
+    temperature rise over the ambient (see the module docstring)."""
     env = environment or Environment()
     materials = _materials(model)
     powers = _powers(model, power_w)
-    domain, mounted, extra = _domain(model, env)
-    settings = grid or GridSettings()
-    g = model_grid(model, settings, domain=domain, extra_lines=extra, fine=_fine_box(model, mounted))
-    if mounted is not None:
-        g = _under_board(g, mounted.board_top_um, _layup(materials))
+    g, domain, mounted = _grid(model, env, grid or GridSettings(), materials)
     solids = [s for s in model.solids if not isinstance(s.shape, Wire)]
     if mounted is not None:
         solids += [*mounted.solids, _board_solid(mounted.board_top_um)]
@@ -471,8 +492,34 @@ def thermal(
         links=_wire_links(model, g, materials),
         interface=resist,
     )
+    return ThermalProblem(model, env, tuple(powers), problem, vox, held, resist, mounted)
+
+
+def thermal(
+    model: Model,
+    environment: Environment | None = None,
+    *,
+    power_w: float | None = None,
+    grid: GridSettings | None = None,
+    method: Method = "rs",
+    progress: Progress | None = None,
+) -> ThermalResult:
+    """Solve the model's temperature field in ``environment`` (default: still air on the 2s2p board).
+
+    ``method`` is the field solver's (:func:`moldstack.fields.solve`). The default is pyamg's Ruge-Stuben AMG
+    under CG: on package-on-board grids (films to a floating ambient, conductivity contrasts of 10^4, cells
+    from 10 um to 8 mm) it converged in 25-95 iterations on every example, where the structured multigrid
+    (``gmg``, fast on layered problems held at a face) stalls: its slab aggregates merge cells across weak
+    faces, which a high-contrast, weakly grounded problem does not forgive.
+    """
+    setup = thermal_problem(model, environment, power_w=power_w, grid=grid)
     # solved for the rise over ambient, so that the residual measures the injected power, not the ambient
-    rise = solve(problem, method=method, progress=progress)
+    rise = solve(setup.problem, method=method, progress=progress)
+    env, powers, mounted = setup.environment, setup.powers, setup.mounted
+    g, vox, held, resist = setup.voxels.grid, setup.voxels, setup.held, setup.resist
+    k = setup.problem.k
+    assert isinstance(k, tuple)
+    x0, y0, x1, y1, top = _package_outline(model)
     sol = dataclasses.replace(rise, u=rise.u + env.ambient_c)
     u = sol.u
     dies = tuple(
@@ -517,4 +564,11 @@ def thermal(
     )
 
 
-__all__ = ["DieTemperature", "ThermalInputError", "ThermalResult", "thermal"]
+__all__ = [
+    "DieTemperature",
+    "ThermalInputError",
+    "ThermalProblem",
+    "ThermalResult",
+    "thermal",
+    "thermal_problem",
+]
