@@ -190,3 +190,19 @@ def test_cli_thermal_without_power_is_bad_input(tmp_path):
     result = CliRunner().invoke(app, ["thermal", str(spec)])
     assert result.exit_code == 2
     assert "no power" in result.stderr
+
+
+def test_custom_environment_without_board_uses_a_film_per_direction(exposed):
+    """No board: every package surface sees its direction's film. Raising only the bottom film (the exposed
+    back and adhesive face down) cools the junction; the split then shifts to the bottom. All heat leaves by the
+    films (energy balance)."""
+    base = Environment("custom", h_w_m2k=20.0)
+    cooled = base.with_(h_bottom_w_m2k=2000.0)
+    a = thermal(exposed, base, grid=COARSE)
+    b = thermal(exposed, cooled, grid=COARSE)
+    assert not base.has_board and a.board_top_um is None
+    assert b.tj_max_c < a.tj_max_c
+    assert b.heat_split_w["bottom"] / b.power_w > a.heat_split_w["bottom"] / a.power_w
+    for r in (a, b):
+        assert sum(r.heat_split_w.values()) == pytest.approx(r.power_w, rel=1e-5)
+        assert r.solution.energy_balance_error < 1e-6
