@@ -501,16 +501,15 @@ def thermal(
     *,
     power_w: float | None = None,
     grid: GridSettings | None = None,
-    method: Method = "rs",
+    method: Method = "auto",
     progress: Progress | None = None,
 ) -> ThermalResult:
     """Solve the model's temperature field in ``environment`` (default: still air on the 2s2p board).
 
-    ``method`` is the field solver's (:func:`moldstack.fields.solve`). The default is pyamg's Ruge-Stuben AMG
-    under CG: on package-on-board grids (films to a floating ambient, conductivity contrasts of 10^4, cells
-    from 10 um to 8 mm) it converged in 25-95 iterations on every example, where the structured multigrid
-    (``gmg``, fast on layered problems held at a face) stalls: its slab aggregates merge cells across weak
-    faces, which a high-contrast, weakly grounded problem does not forgive.
+    ``method`` is the field solver's (:func:`moldstack.fields.solve`); the default ``auto`` runs the structured
+    multigrid (``gmg``) and hands over to Ruge-Stuben AMG if it stalls. On the examples' package-on-board grids
+    (films to a floating ambient, conductivity contrasts of 10^4, cells from 10 um to 8 mm) gmg converged in
+    43-69 iterations in half RS's time or less (benchmarks/thermal_solver.py ``--problem stacked``).
     """
     setup = thermal_problem(model, environment, power_w=power_w, grid=grid)
     # solved for the rise over ambient, so that the residual measures the injected power, not the ambient
