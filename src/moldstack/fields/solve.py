@@ -25,8 +25,10 @@ Methods (``method=``):
   of at least :data:`PARALLEL_MIN` cells are swept in two blocks of planes on two threads (hybrid Gauss-Seidel:
   each block holds the other's boundary plane at its value before the sweep, so the result does not depend on
   timing), and so are CG's matrix products, when a timed trial at setup shows that it pays (it does not when
-  the other core is busy). Links act on the finest level only: with links the finest level is the matrix,
-  smoothed by pyamg's Gauss-Seidel, the coarse levels the plain grid.
+  the other core is busy). Links act on the finest level only, the coarse levels are the plain grid: their
+  conductances are in the finest grid's diagonal, and their off-diagonal couplings are lagged (the sweep from
+  zero leaves them out of the update and adds them to the restricted residual; the backward sweep takes them
+  with the values before it on its right-hand side), a correction of a few hundred entries.
 - ``"rs"``: CG preconditioned by pyamg's Ruge-Stuben AMG (classical strength 0.25), V-cycle.
 - ``"sa"``: CG preconditioned by pyamg's smoothed aggregation (symmetric strength), V-cycle.
 - ``"auto"``: direct when small, else ``gmg``.
@@ -56,7 +58,6 @@ import pyamg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numba import njit
-from pyamg import amg_core
 
 from moldstack.fields import assembly as asm
 from moldstack.fields.assembly import Assembly, Stencil
@@ -133,6 +134,26 @@ def _scaled_copy(a: np.ndarray, factor: float, out: np.ndarray) -> None:  # prag
     fo = out.reshape(-1)
     for i in range(fa.size):
         fo[i] = factor * fa[i]
+
+
+@njit(**_JIT)  # type: ignore[misc]
+def _scatter(
+    r: np.ndarray, factor: float, cells: np.ndarray, out: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """``out.flat[cells] = factor * r`` (the unknowns onto their grid cells; the others left as they are)."""
+    fo = out.reshape(-1)
+    for i in range(cells.size):
+        fo[cells[i]] = factor * r[i]
+
+
+@njit(**_JIT)  # type: ignore[misc]
+def _gather(
+    x: np.ndarray, factor: float, cells: np.ndarray, out: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """``out = factor * x.flat[cells]`` (the grid cells of the unknowns), converting to ``out``'s precision."""
+    fx = x.reshape(-1)
+    for i in range(cells.size):
+        out[i] = factor * fx[cells[i]]
 
 
 @njit(**_JIT)  # type: ignore[misc]
@@ -448,6 +469,72 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:  # pragma: no cover - compiled
     return acc
 
 
+@njit(**_JIT)  # type: ignore[misc]
+def _off_grid(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    cell: np.ndarray,
+    gx: np.ndarray,
+    gy: np.ndarray,
+    gz: np.ndarray,
+    la: np.ndarray,
+    lb: np.ndarray,
+    lg: np.ndarray,
+) -> int:  # pragma: no cover - compiled
+    """The couplings of the matrix (rows: the unknowns, ``cell`` their flat grid cell) that the grid's face
+    conductances ``gx, gy, gz`` do not hold: ``(la, lb, lg)`` = (cell, cell, conductance) per upper off-diagonal
+    entry ``-g_face - g`` with ``g != 0``, up to their size; returns how many were found."""
+    _, ny, nz = gx.shape
+    plane = ny * nz
+    count = 0
+    for i in range(indptr.size - 1):
+        ci = cell[i]
+        x0 = ci // plane
+        y0 = (ci // nz) % ny
+        z0 = ci % nz
+        for jj in range(indptr[i], indptr[i + 1]):
+            j = indices[jj]
+            if j <= i:
+                continue
+            d = cell[j] - ci
+            face = 0.0
+            if d == 1 and z0 < nz - 1:
+                face = gz[x0, y0, z0]
+            elif d == nz and y0 < ny - 1:
+                face = gy[x0, y0, z0]
+            elif d == plane:
+                face = gx[x0, y0, z0]
+            g = -data[jj] - face
+            if g != 0.0:
+                if count < la.size:
+                    la[count] = ci
+                    lb[count] = cell[j]
+                    lg[count] = g
+                count += 1
+    return count
+
+
+@njit(**_JIT)  # type: ignore[misc]
+def _link_flows(
+    la: np.ndarray,
+    lb: np.ndarray,
+    g: np.ndarray,
+    x: np.ndarray,
+    oa: np.ndarray,
+    ob: np.ndarray,
+    out: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """``out[oa] += g x[lb]``, ``out[ob] += g x[la]`` (flat arrays): the flows through the links into their ends
+    (the links' off-diagonal part of ``-A x``), summed into ``out`` at the indices ``oa``, ``ob``."""
+    for t in range(la.size):
+        gt = g[t]
+        xa = x[la[t]]
+        xb = x[lb[t]]
+        out[oa[t]] += gt * xb
+        out[ob[t]] += gt * xa
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Structured aggregation multigrid
 
@@ -555,18 +642,6 @@ def _merge(stencil: Stencil, starts: list[np.ndarray]) -> Stencil:
     return Stencil(gx=out[0], gy=out[1], gz=out[2], ground=ground)
 
 
-def _parents(shape: tuple[int, ...], starts: list[np.ndarray]) -> tuple[np.ndarray, tuple[int, int, int]]:
-    """For each fine cell (flat), its coarse cell (flat), and the coarse shape."""
-    idx = []
-    for axis in range(3):
-        mark = np.zeros(shape[axis], dtype=np.int64)
-        mark[starts[axis][1:]] = 1
-        idx.append(np.cumsum(mark))
-    cshape = (len(starts[0]), len(starts[1]), len(starts[2]))
-    flat = (idx[0][:, None, None] * cshape[1] + idx[1][None, :, None]) * cshape[2] + idx[2][None, None, :]
-    return flat.reshape(-1), cshape
-
-
 def _diag(st: Stencil) -> np.ndarray:
     d = st.ground.copy()
     d[1:] += st.gx
@@ -618,6 +693,7 @@ class _Grid:
     zstarts: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     acc: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0), dtype=np.float32))
     split: int = 0
+    links: _Links | None = None
 
     @classmethod
     def of(cls, st: Stencil, scale: float, dtype: type) -> _Grid:
@@ -627,10 +703,28 @@ class _Grid:
         invd = np.divide(dtype(1.0), diag, out=np.zeros_like(diag), where=diag > 0)
         return cls(gx, gy, gz, diag, invd)
 
+    def add_links(self, links: _Links) -> None:
+        """Couple cells off the grid (the finest level): their conductances join the diagonal at both ends."""
+        self.links = links
+        d = self.diag.reshape(-1)
+        d64 = d.astype(np.float64)
+        np.add.at(d64, links.a, links.g)
+        np.add.at(d64, links.b, links.g)
+        d[:] = d64
+        self.invd = np.divide(
+            self.diag.dtype.type(1.0), self.diag, out=np.zeros_like(self.diag), where=self.diag > 0
+        )
+
     def link(self, maps: tuple[np.ndarray, np.ndarray, np.ndarray], cshape: tuple[int, int, int]) -> None:
         """Set the slab maps to the next level, and the split when the level is large enough for two threads."""
         self.maps = maps
         self.cshape = cshape
+        if self.links is not None:
+            lk = self.links
+            shape = self.diag.shape
+            for ends, coarse in ((lk.a, lk.ca), (lk.b, lk.cb)):
+                i, j, k = np.unravel_index(ends, shape)
+                coarse[:] = (maps[0][i] * cshape[1] + maps[1][j]) * cshape[2] + maps[2][k]
         nz = self.diag.shape[2]
         self.zstarts = np.concatenate([[0], np.flatnonzero(np.diff(maps[2])) + 1, [nz]]).astype(np.int64)
         self.acc = np.empty((cshape[0], cshape[1], nz), dtype=self.diag.dtype)  # restricted in x, y only
@@ -654,14 +748,30 @@ class _Grid:
         s = self.split
         if not s:
             _forward_restrict(*args, 0, nx)
-            return
-        job = _pool().submit(_forward_restrict, *args, s, nx)
-        _forward_restrict(*args, 0, s)
-        job.result()
-        _cross_residual(self.gx, x, s, cx, cy, cz, rc)
+        else:
+            job = _pool().submit(_forward_restrict, *args, s, nx)
+            _forward_restrict(*args, 0, s)
+            job.result()
+            _cross_residual(self.gx, x, s, cx, cy, cz, rc)
+        lk = self.links
+        if lk is not None:  # the links' flows, left out of the sweep, into the residual
+            _link_flows(lk.a, lk.b, lk.g, x.reshape(-1), lk.ca, lk.cb, rc.reshape(-1))
 
     def backward(self, b: np.ndarray, x: np.ndarray) -> None:
-        """A backward sweep from ``x``."""
+        """A backward sweep from ``x`` (with links: their flows at ``x`` before the sweep added to ``b``)."""
+        lk = self.links
+        if lk is not None:
+            fb = b.reshape(-1)
+            held = fb[lk.ends]
+            _link_flows(lk.a, lk.b, lk.g, x.reshape(-1), lk.a, lk.b, fb)
+            try:
+                self._backward(b, x)
+            finally:
+                fb[lk.ends] = held
+            return
+        self._backward(b, x)
+
+    def _backward(self, b: np.ndarray, x: np.ndarray) -> None:
         args = (self.gx, self.gy, self.gz, self.invd, b, x)
         nx = self.diag.shape[0]
         s = self.split
@@ -699,21 +809,42 @@ class _Grid:
 
 
 @dataclass
-class _CsrLevel:
-    """The finest level as a matrix (when links couple cells off the grid): pyamg's Gauss-Seidel on it."""
+class _Links:
+    """Couplings between cells that are not grid neighbours (links between free cells), on the finest level."""
 
-    a: sp.csr_matrix  # single precision, scaled
-    parent: np.ndarray  # free cell -> coarse cell (flat)
-    cshape: tuple[int, int, int]
+    a: np.ndarray  # flat cell of each end
+    b: np.ndarray
+    g: np.ndarray  # conductance, scaled, in the level's precision
+    ca: np.ndarray = field(init=False)  # coarse cell (flat) of each end, set with the slab maps
+    cb: np.ndarray = field(init=False)
+    ends: np.ndarray = field(init=False)  # the distinct cells at either end
+
+    def __post_init__(self) -> None:
+        self.ca = np.zeros_like(self.a)
+        self.cb = np.zeros_like(self.b)
+        self.ends = np.unique(np.concatenate([self.a, self.b]))
+
+    @classmethod
+    def of(cls, a: sp.csr_matrix, parts: Assembly, scale: float, dtype: type) -> _Links:
+        """The entries of ``a`` that the stencil's faces do not account for."""
+        st = parts.stencil
+        assert st is not None
+        cell = np.ascontiguousarray(parts.free, dtype=np.int64)
+        args = (a.indptr, a.indices, a.data, cell, *(np.ascontiguousarray(g) for g in (st.gx, st.gy, st.gz)))
+        n = parts.free_links  # every entry off the grid holds at least one link: one pass, as a rule
+        while True:
+            la = np.empty(n, dtype=np.int64)
+            lb = np.empty(n, dtype=np.int64)
+            lg = np.empty(n)
+            found = _off_grid(*args, la, lb, lg)
+            if found <= n:
+                break
+            n = found
+        return cls(la[:found].copy(), lb[:found].copy(), (lg[:found] / scale).astype(dtype))
 
 
 # coarse levels at least this large are solved by a K-cycle step, smaller ones by a V-cycle
 K_CYCLE_MIN = 40_000
-
-
-def _cast(a: sp.csr_matrix, dtype: type) -> sp.csr_matrix:
-    """A copy of ``a`` with values of ``dtype``, sharing its index arrays."""
-    return sp.csr_matrix((a.data.astype(dtype), a.indices, a.indptr), shape=a.shape)
 
 
 class StructuredMultigrid:
@@ -737,7 +868,6 @@ class StructuredMultigrid:
         self.scale = float(np.median(a.diagonal())) or 1.0
         self.shape = parts.shape
         self.free: np.ndarray | None = parts.free if parts.fixed.size else None
-        self.csr: _CsrLevel | None = None
         st = parts.stencil
         if parts.fixed.size:
             # the exact Galerkin product over the free cells: a fixed cell adds nothing to its aggregate (the
@@ -747,11 +877,9 @@ class StructuredMultigrid:
             st = Stencil(gx=st.gx, gy=st.gy, gz=st.gz, ground=ground)
         self.grids: list[_Grid] = []
         level_sizes = [a.shape[0]]
+        self.grids.append(_Grid.of(st, self.scale, self.dtype))
         if parts.free_links:
-            fine = _cast(a, self.dtype)
-            fine.data /= self.dtype(self.scale)
-        else:
-            self.grids.append(_Grid.of(st, self.scale, self.dtype))
+            self.grids[0].add_links(_Links.of(a.tocsr(), parts, self.scale, self.dtype))
         while level_sizes[-1] > max_coarse:
             shape = st.ground.shape
             starts = _coarsen(st, theta)
@@ -761,13 +889,7 @@ class StructuredMultigrid:
                 _slab_map(starts[1], shape[1]),
                 _slab_map(starts[2], shape[2]),
             )
-            if self.grids:
-                self.grids[-1].link(maps, cshape)
-            else:
-                parent, _ = _parents(shape, starts)
-                if parts.fixed.size:
-                    parent = parent[parts.free]
-                self.csr = _CsrLevel(fine, parent, cshape)
+            self.grids[-1].link(maps, cshape)
             st = _merge(st, starts)
             self.grids.append(_Grid.of(st, self.scale, self.dtype))
             level_sizes.append(self.grids[-1].size)
@@ -832,21 +954,6 @@ class StructuredMultigrid:
         g.backward(b, x)
         return x
 
-    def _csr_cycle(self, b: np.ndarray) -> np.ndarray:
-        """One cycle on the matrix level (finest, with links): pyamg's Gauss-Seidel, aggregate sums."""
-        lv = self.csr
-        assert lv is not None
-        a = lv.a
-        n = a.shape[0]
-        x = np.zeros_like(b)
-        amg_core.gauss_seidel(a.indptr, a.indices, a.data, x, b, 0, n, 1)
-        r = b - a @ x
-        rc = np.bincount(lv.parent, weights=r, minlength=int(np.prod(lv.cshape))).astype(self.dtype)
-        ec = self._coarse(0, rc.reshape(lv.cshape))
-        x += ec.reshape(-1)[lv.parent]
-        amg_core.gauss_seidel(a.indptr, a.indices, a.data, x, b, n - 1, -1, -1)
-        return x
-
     def _kstep(self, level: int, b: np.ndarray, t: float = 0.25) -> np.ndarray:
         """Two flexible CG steps on a coarse grid, each preconditioned by one cycle (the K-cycle)."""
         g = self.grids[level]
@@ -881,18 +988,15 @@ class StructuredMultigrid:
             return np.zeros_like(r)
         if self._direct:
             return np.asarray(self._lu.solve(r), dtype=np.float64) / self.scale
-        if self.csr is not None:
-            z32 = self._csr_cycle((r / nr).astype(self.dtype))
-        elif self.free is not None:
+        z = np.empty(r.shape, dtype=np.float64)
+        if self.free is not None:
             b = np.zeros(self.shape, dtype=self.dtype)
-            b.reshape(-1)[self.free] = r / nr
-            z32 = self._cycle(0, b).reshape(-1)[self.free]
+            _scatter(r, 1.0 / nr, self.free, b)
+            _gather(self._cycle(0, b), nr / self.scale, self.free, z)
         else:
             b = np.empty(self.shape, dtype=self.dtype)
             _scaled_copy(r, 1.0 / nr, b)
-            z32 = self._cycle(0, b)
-        z = np.empty(r.shape, dtype=np.float64)
-        _scaled_copy(z32, nr / self.scale, z)
+            _scaled_copy(self._cycle(0, b), nr / self.scale, z)
         return z
 
 
