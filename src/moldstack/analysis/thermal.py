@@ -43,6 +43,7 @@ from moldstack.analysis.board import (
 )
 from moldstack.analysis.environment import Environment
 from moldstack.analysis.mounting import BOARD_ROLE, Mounted, mount
+from moldstack.fields.assembly import face_conductances
 from moldstack.fields.problem import DiffusionProblem, FieldSolution, Links
 from moldstack.fields.solve import Method, Progress, solve
 from moldstack.geometry.grid import Grid
@@ -361,31 +362,17 @@ def _powers(model: Model, power_w: float | None) -> list[tuple[DieInfo, float]]:
 
 
 def _face_flows(
-    u: NDArray[np.float64],
-    k: tuple[NDArray[np.float64], ...],
-    grid: Grid,
-    inside: NDArray[np.bool_],
-    resist: tuple[NDArray[np.float64], ...],
+    u: NDArray[np.float64], problem: DiffusionProblem, inside: NDArray[np.bool_]
 ) -> dict[str, float]:
-    """Heat leaving the region ``inside`` through faces facing up, down and sideways (W)."""
+    """Heat leaving the region ``inside`` through faces facing up, down and sideways (W), with the solver's own
+    face conductances (:func:`~moldstack.fields.assembly.face_conductances`)."""
     out = {"top": 0.0, "bottom": 0.0, "sides": 0.0}
-    sizes = [grid.sizes(a) * UM for a in range(3)]
-    for axis in range(3):
+    for axis, g in enumerate(face_conductances(problem)):
         lo = [slice(None)] * 3
         hi = [slice(None)] * 3
-        lo[axis] = slice(0, grid.shape[axis] - 1)
-        hi[axis] = slice(1, grid.shape[axis])
+        lo[axis] = slice(0, -1)
+        hi[axis] = slice(1, None)
         lo_t, hi_t = tuple(lo), tuple(hi)
-        shape = [1, 1, 1]
-        shape[axis] = -1
-        half_lo = (sizes[axis][:-1] / 2).reshape(shape)
-        half_hi = (sizes[axis][1:] / 2).reshape(shape)
-        others = [a for a in range(3) if a != axis]
-        area = sizes[others[0]].reshape([-1 if a == others[0] else 1 for a in range(3)]) * sizes[
-            others[1]
-        ].reshape([-1 if a == others[1] else 1 for a in range(3)])
-        ka = k[axis]
-        g = area / (half_lo / ka[lo_t] + half_hi / ka[hi_t] + resist[axis])
         flow = g * (u[lo_t] - u[hi_t])  # positive towards +axis
         leaving_up = inside[lo_t] & ~inside[hi_t]
         leaving_down = ~inside[lo_t] & inside[hi_t]
@@ -430,7 +417,6 @@ class ThermalProblem:
     problem: DiffusionProblem
     voxels: Voxels
     held: NDArray[np.bool_]
-    resist: tuple[NDArray[np.float64], ...]
     mounted: Mounted | None
 
 
@@ -492,7 +478,7 @@ def thermal_problem(
         links=_wire_links(model, g, materials),
         interface=resist,
     )
-    return ThermalProblem(model, env, tuple(powers), problem, vox, held, resist, mounted)
+    return ThermalProblem(model, env, tuple(powers), problem, vox, held, mounted)
 
 
 def thermal(
@@ -515,9 +501,7 @@ def thermal(
     # solved for the rise over ambient, so that the residual measures the injected power, not the ambient
     rise = solve(setup.problem, method=method, progress=progress)
     env, powers, mounted = setup.environment, setup.powers, setup.mounted
-    g, vox, held, resist = setup.voxels.grid, setup.voxels, setup.held, setup.resist
-    k = setup.problem.k
-    assert isinstance(k, tuple)
+    g, vox, held = setup.voxels.grid, setup.voxels, setup.held
     x0, y0, x1, y1, top = _package_outline(model)
     sol = dataclasses.replace(rise, u=rise.u + env.ambient_c)
     u = sol.u
@@ -544,7 +528,7 @@ def thermal(
             vox.labels, [i for i, lab in enumerate(vox.table.labels) if i > 0 and not _is_board(lab.role)]
         )
     )
-    split = _face_flows(u, k, g, package, resist)
+    split = _face_flows(u, setup.problem, package)
     layer_k = int(np.nonzero(_active_layer(g, powers[0][0]).any(axis=(0, 1)))[0][-1])
     return ThermalResult(
         environment=env,
