@@ -78,7 +78,16 @@ class Assembly:
     # couplings between two fixed cells (only for flows between differently labelled fixed cells)
     fixed_pairs: tuple[IndexArray, IndexArray, FloatArray]
     stencil: Stencil | None
-    free_links: int = 0  # links between two free cells, in the matrix but not in the stencil
+    # links between two distinct free cells, in the matrix but not in the stencil: cell a, cell b (flat), g
+    link_pairs: tuple[IndexArray, IndexArray, FloatArray] = (
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0),
+    )
+
+    @property
+    def free_links(self) -> int:
+        return int(self.link_pairs[0].size)
 
     @property
     def unknowns(self) -> int:
@@ -464,9 +473,19 @@ def assemble(
         cross_g=cross_g,
         fixed_pairs=pairs,
         stencil=stencil,
-        free_links=int(np.count_nonzero(ff)),
+        link_pairs=_distinct_links(la[ff], lb[ff], lg[ff], n),
     )
     return matrix, rhs(problem, parts), parts
+
+
+def _distinct_links(
+    la: IndexArray, lb: IndexArray, lg: FloatArray, n: int
+) -> tuple[IndexArray, IndexArray, FloatArray]:
+    """Links as distinct pairs ``a < b`` with the conductances of repeated ones summed (self-links dropped)."""
+    keep = la != lb
+    lo, hi = np.minimum(la[keep], lb[keep]), np.maximum(la[keep], lb[keep])
+    keys, inverse = np.unique(lo * n + hi, return_inverse=True)
+    return keys // n, keys % n, np.bincount(inverse, weights=lg[keep], minlength=keys.size)
 
 
 def _split_fixed(

@@ -470,52 +470,6 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:  # pragma: no cover - compiled
 
 
 @njit(**_JIT)  # type: ignore[misc]
-def _off_grid(
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    data: np.ndarray,
-    cell: np.ndarray,
-    gx: np.ndarray,
-    gy: np.ndarray,
-    gz: np.ndarray,
-    la: np.ndarray,
-    lb: np.ndarray,
-    lg: np.ndarray,
-) -> int:  # pragma: no cover - compiled
-    """The couplings of the matrix (rows: the unknowns, ``cell`` their flat grid cell) that the grid's face
-    conductances ``gx, gy, gz`` do not hold: ``(la, lb, lg)`` = (cell, cell, conductance) per upper off-diagonal
-    entry ``-g_face - g`` with ``g != 0``, up to their size; returns how many were found."""
-    _, ny, nz = gx.shape
-    plane = ny * nz
-    count = 0
-    for i in range(indptr.size - 1):
-        ci = cell[i]
-        x0 = ci // plane
-        y0 = (ci // nz) % ny
-        z0 = ci % nz
-        for jj in range(indptr[i], indptr[i + 1]):
-            j = indices[jj]
-            if j <= i:
-                continue
-            d = cell[j] - ci
-            face = 0.0
-            if d == 1 and z0 < nz - 1:
-                face = gz[x0, y0, z0]
-            elif d == nz and y0 < ny - 1:
-                face = gy[x0, y0, z0]
-            elif d == plane:
-                face = gx[x0, y0, z0]
-            g = -data[jj] - face
-            if g != 0.0:
-                if count < la.size:
-                    la[count] = ci
-                    lb[count] = cell[j]
-                    lg[count] = g
-                count += 1
-    return count
-
-
-@njit(**_JIT)  # type: ignore[misc]
 def _link_flows(
     la: np.ndarray,
     lb: np.ndarray,
@@ -825,22 +779,10 @@ class _Links:
         self.ends = np.unique(np.concatenate([self.a, self.b]))
 
     @classmethod
-    def of(cls, a: sp.csr_matrix, parts: Assembly, scale: float, dtype: type) -> _Links:
-        """The entries of ``a`` that the stencil's faces do not account for."""
-        st = parts.stencil
-        assert st is not None
-        cell = np.ascontiguousarray(parts.free, dtype=np.int64)
-        args = (a.indptr, a.indices, a.data, cell, *(np.ascontiguousarray(g) for g in (st.gx, st.gy, st.gz)))
-        n = parts.free_links  # every entry off the grid holds at least one link: one pass, as a rule
-        while True:
-            la = np.empty(n, dtype=np.int64)
-            lb = np.empty(n, dtype=np.int64)
-            lg = np.empty(n)
-            found = _off_grid(*args, la, lb, lg)
-            if found <= n:
-                break
-            n = found
-        return cls(la[:found].copy(), lb[:found].copy(), (lg[:found] / scale).astype(dtype))
+    def of(cls, parts: Assembly, scale: float, dtype: type) -> _Links:
+        """The links between free cells of the assembly, scaled to the levels' units."""
+        la, lb, lg = parts.link_pairs
+        return cls(la.copy(), lb.copy(), (lg / scale).astype(dtype))
 
 
 # coarse levels at least this large are solved by a K-cycle step, smaller ones by a V-cycle
@@ -879,7 +821,7 @@ class StructuredMultigrid:
         level_sizes = [a.shape[0]]
         self.grids.append(_Grid.of(st, self.scale, self.dtype))
         if parts.free_links:
-            self.grids[0].add_links(_Links.of(a.tocsr(), parts, self.scale, self.dtype))
+            self.grids[0].add_links(_Links.of(parts, self.scale, self.dtype))
         while level_sizes[-1] > max_coarse:
             shape = st.ground.shape
             starts = _coarsen(st, theta)
