@@ -43,8 +43,9 @@ from moldstack.analysis.board import (
 )
 from moldstack.analysis.environment import Environment
 from moldstack.analysis.mounting import BOARD_ROLE, Mounted, mount
+from moldstack.analysis.wire_links import wire_links
 from moldstack.fields.assembly import face_conductances
-from moldstack.fields.problem import DiffusionProblem, FieldSolution, Links
+from moldstack.fields.problem import DiffusionProblem, FieldSolution
 from moldstack.fields.solve import Method, Progress, solve
 from moldstack.geometry.grid import Grid
 from moldstack.geometry.model import DieInfo, Model, Solid
@@ -217,31 +218,6 @@ def _active_layer(grid: Grid, die: DieInfo) -> NDArray[np.bool_]:
     top = np.zeros_like(mask)
     top[:, :, ks[-1]] = mask[:, :, ks[-1]]
     return top
-
-
-def _wire_links(model: Model, grid: Grid, materials: dict[str, Material]) -> Links | None:
-    wires = [s for s in model.solids if isinstance(s.shape, Wire)]
-    if not wires:
-        return None
-    ends_a, ends_b, g, names = [], [], [], []
-    for s in wires:
-        shape = s.shape
-        assert isinstance(shape, Wire)
-        # The ball's top and the pad under the stitch: the cells the wire joins.
-        start = shape.points[0] - (0.0, 0.0, 1e-3)
-        end = shape.points[-1] - (0.0, 0.0, shape.radius + 1e-3)
-        cells = grid.cell_of(np.array([start, end]))
-        a, b = (int(np.ravel_multi_index(tuple(c), grid.shape)) for c in cells)
-        if a == b:
-            continue
-        area = math.pi * (shape.radius * UM) ** 2
-        ends_a.append(a)
-        ends_b.append(b)
-        g.append(materials[s.material].k_w_mk * area / (shape.length * UM))
-        names.append(s.id)
-    if not g:
-        return None
-    return Links(np.array(ends_a), np.array(ends_b), np.array(g), tuple(names))
 
 
 def _film(
@@ -475,7 +451,7 @@ def thermal_problem(
         source=source,
         fixed=held,
         fixed_value=held_value - env.ambient_c,
-        links=_wire_links(model, g, materials),
+        links=wire_links(g, model.solids, lambda s: materials[s.material].k_w_mk),
         interface=resist,
     )
     return ThermalProblem(model, env, tuple(powers), problem, vox, held, mounted)
