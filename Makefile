@@ -1,6 +1,6 @@
 # moldstack: two commands on a fresh machine with only Python 3.11 and the package registries.
 #   make demo   build the bundled stacked example and say where the outputs are
-#   make test   lint and run the whole test suite
+#   make test   lint and run the whole test suite (first installs ngspice with apt-get where it can)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +9,7 @@ TEST_STAMP := $(VENV)/.installed-test
 DEMO_SPEC ?= examples/pop_on_substrate.yaml
 DEMO_OUT ?= out/demo
 
-.PHONY: install install-test demo test lint format clean
+.PHONY: install install-test demo test lint format spice clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,22 @@ format: $(TEST_STAMP)
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
-test: lint
+# ngspice runs the SPICE export's simulation tests. Installed from the system packages as root or with
+# passwordless sudo; where that is impossible or fails, a line says so and those tests skip with the reason.
+spice:
+	@command -v ngspice >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then as_root=""; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then as_root="sudo -n"; \
+	  else echo "ngspice missing and cannot be installed (no root, no passwordless sudo): SPICE simulation tests will be skipped" >&2; exit 0; fi; \
+	  command -v apt-get >/dev/null 2>&1 || { echo "ngspice missing and no apt-get to install it with: SPICE simulation tests will be skipped" >&2; exit 0; }; \
+	  echo "installing ngspice (apt-get) for the SPICE simulation tests"; \
+	  { $$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+	    && $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ngspice >/dev/null \
+	    && command -v ngspice >/dev/null 2>&1; } \
+	  || echo "ngspice install FAILED (see apt-get above): SPICE simulation tests will be skipped" >&2; \
+	}
+
+test: lint spice
 	$(BIN)/python -m pytest -q
 
 clean:
