@@ -16,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -145,7 +146,7 @@ def reporting(ctx: typer.Context, source: str | None = None) -> Iterator[None]:
         if type(exc).__name__ == "NotConvergedError":
             _say_error(f"the field solver did not converge: {exc}")
             raise typer.Exit(EXIT_NOT_CONVERGED) from None
-        if type(exc).__name__ == "ThermalInputError":
+        if type(exc).__name__ in ("ThermalInputError", "ElectricalInputError"):
             _say_error(str(exc))
             raise typer.Exit(EXIT_BAD_INPUT) from None
         hint = "" if debug else "; run `moldstack --debug ...` for the traceback"
@@ -319,6 +320,18 @@ def build(
             f"  thermal: Tj max {first.tj_max_c:.1f} C at {first.power_w:g} W in {first.environment.kind}; "
             f"{thetas} K/W"
         )
+    if "electrical" not in (skip or []):
+        el = inputs.electrical_result
+        r = [n.r_dc_ohm * 1e3 for n in el.nets]
+        lp = [n.l_partial_h * 1e9 for n in el.nets]
+        line = (
+            f"  electrical: {len(el.nets)} nets, R dc {min(r):.1f}-{max(r):.1f} mOhm, "
+            f"L partial {min(lp):.2f}-{max(lp):.2f} nH"
+        )
+        if el.capacitance is not None:
+            c = np.diag(el.capacitance.maxwell_f) * 1e12
+            line += f", C {c.min():.3f}-{c.max():.3f} pF (coarse grid)"
+        console.print(line)
     count = sum(len(paths) for _, paths in written)
     console.print(Text(f"wrote {count} files to {out_dir}:"))
     for writer, paths in written:
@@ -597,6 +610,140 @@ def thermal(
         f"  solver: {stats.unknowns:,} unknowns, {stats.iterations} iterations, residual {stats.residual:.1e}, "
         f"{stats.total_s:.2f} s; energy balance error {result.solution.energy_balance_error:.1e}"
     )
+    for path in written:
+        console.print(Text(f"wrote {path}"))
+
+
+def _loops(texts: Sequence[str]) -> list[tuple[str, list[str]]]:
+    out = []
+    for text in texts:
+        signal, sep, rest = text.partition(":")
+        returns = [r.strip() for r in rest.split(",") if r.strip()]
+        if not sep or not signal.strip() or not returns:
+            raise UsageError(
+                f"--loop: '{text}' is not SIGNAL:RETURN[,RETURN...] (e.g. CLK:VSS or DQ0:VSS,VDD)"
+            )
+        out.append((signal.strip(), returns))
+    return out
+
+
+@app.command()
+def electrical(
+    ctx: typer.Context,
+    spec: SpecArg,
+    nets: Annotated[
+        str | None,
+        typer.Option(
+            "--nets", metavar="NET,NET", help="Only these nets (default: every net).", show_default=False
+        ),
+    ] = None,
+    frequency: Annotated[
+        float,
+        typer.Option(
+            "--frequency", metavar="HZ", help="Frequency of the skin-effect (AC) resistance estimate."
+        ),
+    ] = 1e9,
+    loop: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--loop",
+            metavar="SIGNAL:RETURN[,RETURN]",
+            help="A loop inductance to report (repeatable), returns in parallel.",
+            show_default=False,
+        ),
+    ] = None,
+    no_capacitance: Annotated[
+        bool, typer.Option("--no-capacitance", help="Skip the capacitance matrix (one field solve per net).")
+    ] = False,
+    grid: Annotated[
+        GridChoice,
+        typer.Option(
+            "--grid", help="Capacitance grid: coarse (quick look), default, fine (to check the default)."
+        ),
+    ] = GridChoice.default,
+    spice: Annotated[
+        Path | None,
+        typer.Option("--spice", metavar="FILE", help="Write the SPICE subcircuit here.", show_default=False),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="OUT",
+            help="Write electrical.json and interconnect.sp here.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Per-net DC resistance (field solve), partial and loop inductance (PEEC), capacitance matrix and a SPICE
+    subcircuit of the interconnect. Quasi-static: R at DC (and a skin-effect estimate), L partial, C electrostatic."""
+    from moldstack.analysis.capacitance import CAPACITANCE_PRESETS  # noqa: PLC0415
+    from moldstack.analysis.electrical import ElectricalSettings  # noqa: PLC0415
+    from moldstack.analysis.electrical import electrical as solve_electrical  # noqa: PLC0415
+    from moldstack.exporters.spice import write_spice  # noqa: PLC0415
+    from moldstack.output import write_electrical  # noqa: PLC0415
+
+    with reporting(ctx, str(spec)):
+        if not frequency > 0:
+            raise UsageError(f"--frequency: {frequency:g} Hz must be greater than 0")
+        loops = _loops(loop or [])
+        chosen = [n.strip() for n in nets.split(",") if n.strip()] if nets is not None else None
+        if chosen is not None and not chosen:
+            raise UsageError("--nets: give one or more net names separated by commas")
+        model = moldstack.build(str(spec))
+        settings = ElectricalSettings(
+            frequency_hz=frequency,
+            capacitance=not no_capacitance,
+            capacitance_grid=CAPACITANCE_PRESETS[grid.value],
+        )
+        with err_console.status(f"analysing the interconnect of {model.name} ...") as status:
+            result = solve_electrical(
+                model,
+                chosen,
+                settings=settings,
+                loops=loops,
+                progress=lambda msg: status.update(f"{model.name}: {msg}"),
+            )
+        written: list[Path] = []
+        if out_dir is not None:
+            written += write_electrical(result, out_dir, spice)
+        elif spice is not None:
+            written.append(write_spice(result.network, spice, title=result.model))
+    data = result.to_dict()
+    if as_json:
+        typer.echo(json_text(data | {"outputs": [str(p) for p in written]}), nl=False)
+        return
+    console.print(
+        Text(
+            f"{model.name}: {len(result.nets)} nets (quasi-static; AC estimate at {frequency:.3g} Hz)",
+            style="bold",
+        )
+    )
+    table = Table("net", "R dc mOhm", "formula", "R ac mOhm", "L partial nH", "C pF")
+    cap = result.capacitance
+    index = {m: i for i, members in enumerate(cap.members) for m in members} if cap is not None else {}
+    shown = result.nets[:20]
+    for n in shown:
+        c = f"{cap.maxwell_f[index[n.name], index[n.name]] * 1e12:.3f}" if n.name in index else "-"
+        table.add_row(
+            n.name,
+            f"{n.r_dc_ohm * 1e3:.3f}",
+            f"{n.r_formula_ohm * 1e3:.3f}",
+            f"{n.r_ac_ohm * 1e3:.3f}",
+            f"{n.l_partial_h * 1e9:.3f}",
+            c,
+        )
+    console.print(table)
+    if len(result.nets) > len(shown):
+        console.print(
+            f"  ... and {len(result.nets) - len(shown)} more nets (all in electrical.json / --json)"
+        )
+    for lp in result.loops:
+        split = ", ".join(f"{r} {s:.2f}" for r, s in zip(lp.returns, lp.loop.split, strict=True))
+        console.print(f"  loop {lp.signal} with {split}: {lp.loop.l_h * 1e9:.3f} nH")
+    console.print("  times: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))
     for path in written:
         console.print(Text(f"wrote {path}"))
 

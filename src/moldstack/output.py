@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from moldstack.api import claims, export
 
 if TYPE_CHECKING:
+    from moldstack.analysis.electrical import ElectricalResult
     from moldstack.analysis.thermal import ThermalResult
     from moldstack.checks.claims import ClaimChart
     from moldstack.fab.result import ProcessResult
@@ -195,6 +196,17 @@ class BuildInputs:
         return tuple(thermal(self.model, Environment(kind)) for kind in kinds)
 
     @cached_property
+    def electrical_result(self) -> ElectricalResult:
+        """Every net's R, L and C and the SPICE network (:func:`moldstack.analysis.electrical.electrical`), the
+        capacitance on the ``coarse`` grid (a build's quick look; ``moldstack electrical`` defaults finer)."""
+        from moldstack.analysis.capacitance import CAPACITANCE_PRESETS  # noqa: PLC0415
+        from moldstack.analysis.electrical import ElectricalSettings, electrical  # noqa: PLC0415
+
+        return electrical(
+            self.model, settings=ElectricalSettings(capacitance_grid=CAPACITANCE_PRESETS["coarse"])
+        )
+
+    @cached_property
     def process_result(self) -> ProcessResult | None:
         """The claimed process run on the design, or None where the method does not make it (or no design)."""
         from moldstack.api import process  # noqa: PLC0415
@@ -314,6 +326,24 @@ def _write_thermal(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
     return write_thermal(first, inputs.model, out_dir, others)
 
 
+def write_electrical(
+    result: ElectricalResult, out_dir: str | Path, spice: str | Path | None = None
+) -> list[Path]:
+    """An electrical result's outputs: ``electrical.json`` (per-net R, the L matrix, the C matrix, units stated)
+    and the SPICE subcircuit ``interconnect.sp`` (or ``spice``)."""
+    from moldstack.exporters.spice import write_spice  # noqa: PLC0415
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    sp = Path(spice) if spice is not None else folder / "interconnect.sp"
+    data = result.to_dict() | {"spice_file": sp.name}
+    return [write_json(folder / "electrical.json", data), write_spice(result.network, sp, title=result.model)]
+
+
+def _write_electrical(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
+    return write_electrical(inputs.electrical_result, out_dir)
+
+
 def _write_process(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
     result = inputs.process_result
     return [] if result is None else write_process(result, out_dir / "process", formats=("svg",))
@@ -352,6 +382,11 @@ OUTPUT_WRITERS: tuple[OutputWriter, ...] = (
         "thermal",
         "junction temperature and theta-JA / -JC / -JB (JEDEC-like), maps, field (.vtr), if dies have power",
         _write_thermal,
+    ),
+    OutputWriter(
+        "electrical",
+        "per-net DC resistance, partial/loop inductance, capacitance matrix (JSON) and a SPICE subcircuit",
+        _write_electrical,
     ),
 )
 
