@@ -163,9 +163,11 @@ def row_result(row):
 
 
 def test_maxwell_matrix_is_symmetric_dominant_and_signed(row_result):
+    """The discrete operator is symmetric: the matrix is, up to the solves' tolerance (the coarse preset's
+    1e-4 relative residual gives an asymmetry well under 1e-3)."""
     c = row_result.maxwell_f
     assert row_result.conductors == ("A", "B", "C", "base")
-    assert row_result.asymmetry < 1e-5
+    assert row_result.asymmetry < 10 * row_result.settings.tol
     np.testing.assert_allclose(c, c.T)
     assert np.all(np.diag(c) > 0)
     off = c[~np.eye(4, dtype=bool)]
@@ -265,6 +267,6 @@ def test_claim1_posts_gives_a_sane_matrix():
     assert np.all((np.diag(c) > coax / 2) & (np.diag(c) < 2 * coax))
     assert -c[0, 1] > -c[0, 2] and -c[1, 2] > -c[0, 2]
     assert np.all(c.sum(axis=1) > 0)
-    assert result.asymmetry < 1e-5
+    assert result.asymmetry < 10 * result.settings.tol
     assert result.fallback_materials == ("die_attach",)
     assert result.unresolved_gaps == ()

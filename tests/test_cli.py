@@ -264,7 +264,9 @@ def test_build_writes_every_output(tmp_path: Path) -> None:
 
 
 def test_build_skips_outputs_by_name(tmp_path: Path) -> None:
-    code, _, stderr = run_cli("build", SPEC, "-o", tmp_path, "--skip", "thermal", "--skip", "model.step")
+    code, _, stderr = run_cli(
+        "build", SPEC, "-o", tmp_path, "--skip", "thermal", "--skip", "model.step", "--skip", "electrical"
+    )
     assert code == 0, stderr
     names = {p.name for p in tmp_path.iterdir()}
     assert "thermal.json" not in names and "model.step" not in names and "model.glb" in names

@@ -134,7 +134,14 @@ def test_a_grid_too_fine_is_bad_input_with_the_cell_count(coarse_flow, tmp_path)
 
 def test_build_of_a_design_the_method_makes_writes_the_process_too(tmp_path):
     code, _, stderr = run_cli(
-        "build", REPO / "examples" / "claim23_filled_vias.yaml", "-o", tmp_path, "--skip", "thermal"
+        "build",
+        REPO / "examples" / "claim23_filled_vias.yaml",
+        "-o",
+        tmp_path,
+        "--skip",
+        "thermal",
+        "--skip",
+        "electrical",
     )
     assert code == 0, stderr
     assert (tmp_path / "process" / "traveler.html").is_file()

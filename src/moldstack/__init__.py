@@ -1,6 +1,18 @@
 """moldstack: design, build, verify and analyse stackable molded microelectronic packages from one spec."""
 
-from moldstack.api import build, claims, dump, export, flow, load, loads, process, section, thermal
+from moldstack.api import (
+    build,
+    claims,
+    dump,
+    electrical,
+    export,
+    flow,
+    load,
+    loads,
+    process,
+    section,
+    thermal,
+)
 from moldstack.geometry.model import Model, Solid
 from moldstack.spec.design import Design
 from moldstack.spec.errors import Problem, SpecError
@@ -15,6 +27,7 @@ __all__ = [
     "build",
     "claims",
     "dump",
+    "electrical",
     "export",
     "flow",
     "load",

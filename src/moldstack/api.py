@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from moldstack.spec.io import design_from_data, dump_yaml, parse_design, parse_y
 from moldstack.validation import validate
 
 if TYPE_CHECKING:
+    from moldstack.analysis.electrical import ElectricalResult
     from moldstack.analysis.environment import Environment
     from moldstack.analysis.thermal import ThermalResult
     from moldstack.checks.claims import ClaimChart
@@ -193,6 +195,33 @@ def thermal(
     if grid not in GRID_PRESETS:
         raise ValueError(f"grid {grid!r} is not one of {', '.join(GRID_PRESETS)}")
     return solve_thermal(_model(model_or_design), env, power_w=power_w, grid=GRID_PRESETS[grid])
+
+
+def electrical(
+    model_or_design: Model | Design | str | Path,
+    nets: Sequence[str] | None = None,
+    *,
+    frequency_hz: float = 1e9,
+    capacitance: bool = True,
+    grid: str = "default",
+    loops: Sequence[tuple[str, Sequence[str]]] = (),
+) -> ElectricalResult:
+    """Per-net DC resistance, partial and loop inductance, the capacitance matrix and the SPICE network.
+
+    ``nets``: only these (default: every net). ``frequency_hz``: of the skin-effect resistance estimate.
+    ``grid``: the capacitance grid (``coarse``, ``default``, ``fine``). ``loops``: (signal, returns) pairs whose
+    loop inductance to report. ``result.network`` goes to :func:`moldstack.exporters.spice.write_spice`.
+    """
+    from moldstack.analysis.capacitance import CAPACITANCE_PRESETS  # noqa: PLC0415
+    from moldstack.analysis.electrical import ElectricalSettings  # noqa: PLC0415
+    from moldstack.analysis.electrical import electrical as analyse  # noqa: PLC0415
+
+    if grid not in CAPACITANCE_PRESETS:
+        raise ValueError(f"grid {grid!r} is not one of {', '.join(CAPACITANCE_PRESETS)}")
+    settings = ElectricalSettings(
+        frequency_hz=frequency_hz, capacitance=capacitance, capacitance_grid=CAPACITANCE_PRESETS[grid]
+    )
+    return analyse(_model(model_or_design), nets, settings=settings, loops=loops)
 
 
 def dump(design: Design) -> str:

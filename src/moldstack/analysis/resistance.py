@@ -51,6 +51,7 @@ TERMINAL_UM = 0.2
 SUBSAMPLES = 16
 MIN_FRACTION = 0.02
 INSULATOR = 1e-12  # conductivity of a cell with no conductor, relative to the best metal
+DIRECT_UNKNOWNS = 3000  # unknowns up to which a net's solve factorises; above, Ruge-Stuben AMG
 HELD = 1e3  # conductivity of a held terminal cell, relative to the best metal
 
 
@@ -355,7 +356,9 @@ def terminal_resistance(
     )
     if not free.any():
         raise ValueError(f"no conductor joins {source[0].name} to {sink[0].name}")
-    prepared = prepare(problem)
+    # Sparse LU fills in badly on thin-walled 3D conductors (3.6 s for 17k unknowns of a filled plated via);
+    # algebraic multigrid takes 0.1 s there. Small nets factorise.
+    prepared = prepare(problem, method="direct" if int(free.sum()) <= DIRECT_UNKNOWNS else "rs")
     solution = prepared.solve()
     labels = np.where(src, 1, np.where(snk, 2, 0)).astype(np.int64)
     flows = absorbed(problem, prepared.parts, solution.u, labels)
