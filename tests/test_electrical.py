@@ -153,6 +153,7 @@ def test_cli_writes_json_and_spice(tmp_path: Path) -> None:
         (["--nets", "NOPE"], "'NOPE' is not in"),
         (["--loop", "VDD"], "SIGNAL:RETURN"),
         (["--frequency", "0"], "greater than 0"),
+        (["--k-min", "1.5"], "below 1"),
     ):
         bad = runner.invoke(app, ["electrical", EXAMPLE, "--no-capacitance", *args])
         assert bad.exit_code == 2, bad.output

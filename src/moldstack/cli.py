@@ -661,6 +661,14 @@ def electrical(
             "--grid", help="Capacitance grid: coarse (quick look), default, fine (to check the default)."
         ),
     ] = GridChoice.default,
+    k_min: Annotated[
+        float,
+        typer.Option(
+            "--k-min",
+            metavar="K",
+            help="Leave couplings weaker than K out of the SPICE netlist (ngspice slows steeply with their number).",
+        ),
+    ] = 0.01,
     spice: Annotated[
         Path | None,
         typer.Option("--spice", metavar="FILE", help="Write the SPICE subcircuit here.", show_default=False),
@@ -688,6 +696,8 @@ def electrical(
     with reporting(ctx, str(spec)):
         if not frequency > 0:
             raise UsageError(f"--frequency: {frequency:g} Hz must be greater than 0")
+        if not 0 <= k_min < 1:
+            raise UsageError(f"--k-min: {k_min:g} must be at least 0 and below 1")
         loops = _loops(loop or [])
         chosen = [n.strip() for n in nets.split(",") if n.strip()] if nets is not None else None
         if chosen is not None and not chosen:
@@ -697,6 +707,7 @@ def electrical(
             frequency_hz=frequency,
             capacitance=not no_capacitance,
             capacitance_grid=CAPACITANCE_PRESETS[grid.value],
+            k_min=k_min,
         )
         with err_console.status(f"analysing the interconnect of {model.name} ...") as status:
             result = solve_electrical(
@@ -710,7 +721,7 @@ def electrical(
         if out_dir is not None:
             written += write_electrical(result, out_dir, spice)
         elif spice is not None:
-            written.append(write_spice(result.network, spice, title=result.model))
+            written.append(write_spice(result.network, spice, title=result.model, k_min=result.k_min))
     data = result.to_dict()
     if as_json:
         typer.echo(json_text(data | {"outputs": [str(p) for p in written]}), nl=False)

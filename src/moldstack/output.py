@@ -337,7 +337,10 @@ def write_electrical(
     folder.mkdir(parents=True, exist_ok=True)
     sp = Path(spice) if spice is not None else folder / "interconnect.sp"
     data = result.to_dict() | {"spice_file": sp.name}
-    return [write_json(folder / "electrical.json", data), write_spice(result.network, sp, title=result.model)]
+    return [
+        write_json(folder / "electrical.json", data),
+        write_spice(result.network, sp, title=result.model, k_min=result.k_min),
+    ]
 
 
 def _write_electrical(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
