@@ -718,10 +718,13 @@ def electrical(
                 progress=lambda msg: status.update(f"{model.name}: {msg}"),
             )
         written: list[Path] = []
-        if out_dir is not None:
-            written += write_electrical(result, out_dir, spice)
-        elif spice is not None:
-            written.append(write_spice(result.network, spice, title=result.model, k_min=result.k_min))
+        try:
+            if out_dir is not None:
+                written += write_electrical(result, out_dir, spice)
+            elif spice is not None:
+                written.append(write_spice(result.network, spice, title=result.model, k_min=result.k_min))
+        except ValueError as exc:  # the netlist refused (e.g. an L matrix no longer positive definite)
+            raise UsageError(f"SPICE netlist: {exc}; a smaller --k-min keeps more couplings") from None
     data = result.to_dict()
     if as_json:
         typer.echo(json_text(data | {"outputs": [str(p) for p in written]}), nl=False)
