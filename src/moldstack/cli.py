@@ -735,20 +735,27 @@ def electrical(
             style="bold",
         )
     )
-    table = Table("net", "R dc mOhm", "formula", "R ac mOhm", "L partial nH", "C pF")
     cap = result.capacitance
+    columns = ["net", "R dc mOhm", "formula", "R ac mOhm", "L partial nH"]
+    table = Table(*columns, *(["C to ref pF", "C total pF"] if cap is not None else []))
     index = {m: i for i, members in enumerate(cap.members) for m in members} if cap is not None else {}
     shown = result.nets[:20]
     for n in shown:
-        c = f"{cap.maxwell_f[index[n.name], index[n.name]] * 1e12:.3f}" if n.name in index else "-"
-        table.add_row(
+        row = [
             n.name,
             f"{n.r_dc_ohm * 1e3:.3f}",
             f"{n.r_formula_ohm * 1e3:.3f}",
             f"{n.r_ac_ohm * 1e3:.3f}",
             f"{n.l_partial_h * 1e9:.3f}",
-            c,
-        )
+        ]
+        if cap is not None:
+            i = index.get(n.name)
+            row += (
+                ["-", "-"]
+                if i is None
+                else [f"{cap.mutual_f[i, i] * 1e12:.3f}", f"{cap.maxwell_f[i, i] * 1e12:.3f}"]
+            )
+        table.add_row(*row)
     console.print(table)
     if len(result.nets) > len(shown):
         console.print(
