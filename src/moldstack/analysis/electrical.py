@@ -24,6 +24,7 @@ magneto-quasi-static partial inductances of straight filaments):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -452,18 +453,7 @@ def electrical(
         k_min=settings.k_min,
     )
     if loops:
-        result = ElectricalResult(
-            result.model,
-            result.frequency_hz,
-            result.nets,
-            result.inductance_h,
-            result.capacitance,
-            result.network,
-            result.skin_depth_um,
-            tuple(result.loop(sig, rets) for sig, rets in loops),
-            seconds,
-            settings.k_min,
-        )
+        result = dataclasses.replace(result, loops=tuple(result.loop(sig, rets) for sig, rets in loops))
     return result
 
 

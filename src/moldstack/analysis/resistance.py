@@ -104,7 +104,7 @@ def _plan_size(shape: Box | Tube | Trace) -> float:
     return min(shape.x1 - shape.x0, shape.y1 - shape.y0)
 
 
-def _terminal_lines(pins: Sequence[Pin], model: Model) -> list[float]:
+def _terminal_lines(pins: Sequence[Pin]) -> list[float]:
     out: list[float] = []
     for p in pins:
         if p.side == "low":
@@ -123,15 +123,13 @@ def _is_oblique(solid: Solid) -> bool:
     return min(abs(tr.xb - tr.xa), abs(tr.yb - tr.ya)) > 1e-6 * tr.length
 
 
-def net_grid(
-    model: Model, solids: Sequence[Solid], pins: Sequence[Pin], settings: ResistanceSettings
-) -> Grid:
+def net_grid(solids: Sequence[Solid], pins: Sequence[Pin], settings: ResistanceSettings) -> Grid:
     """The grid over ``solids`` (wires excluded): their lines, the terminal layers, fine cells over each."""
     prisms = [s for s in solids if not isinstance(s.shape, Wire) and not _is_oblique(s)]
     boxes = np.array([s.shape.bbox for s in prisms])
     lo, hi = boxes[:, :3].min(axis=0), boxes[:, 3:].max(axis=0)
     lines = solid_lines(prisms)
-    lines[2].extend(_terminal_lines(pins, model))
+    lines[2].extend(_terminal_lines(pins))
     edges = []
     for a in range(3):
         zones = []
@@ -326,7 +324,7 @@ def terminal_resistance(
         raise ValueError("a resistance needs pins on both sides")
     t0 = time.perf_counter()
     materials = library_with(model.materials)
-    grid = net_grid(model, solids, [*source, *sink, *floating], settings)
+    grid = net_grid(solids, [*source, *sink, *floating], settings)
     c = _conductors(grid, solids, materials)
     src = np.zeros(grid.shape, dtype=bool)
     snk = np.zeros(grid.shape, dtype=bool)
