@@ -86,7 +86,7 @@ from moldstack.geometry.grid import Grid, Zone, check_cells, graded_lines
 from moldstack.geometry.model import Model, Solid
 from moldstack.geometry.primitives import Box, Shape, Trace, Tube, Wire
 from moldstack.geometry.voxelize import paint_order, shape_mask
-from moldstack.materials import LIBRARY, Material
+from moldstack.materials import Material, library_with
 
 EPS0 = 8.8541878128e-12  # F/m, vacuum permittivity (CODATA 2018)
 UM = 1e-6
@@ -206,10 +206,6 @@ class Conductor:
     solids: tuple[Solid, ...]
 
 
-def _materials(model: Model) -> dict[str, Material]:
-    return {**LIBRARY, **dict(model.materials)}
-
-
 def _material(materials: dict[str, Material], solid: Solid) -> Material:
     try:
         return materials[solid.material]
@@ -221,7 +217,7 @@ def conductors(model: Model) -> tuple[Conductor, ...]:
     """The model's conductors: the conducting solids grouped by net (in model order), then by part for those
     without a net (named after the part), and the groups whose solids touch
     (:func:`~moldstack.geometry.adjacency.connectivity`, 0.5 um) joined into one."""
-    materials = _materials(model)
+    materials = library_with(model.materials)
     groups: dict[str, list[Solid]] = {}
     nets = {s.net for s in model.solids if s.net is not None}
     for s in model.solids:
@@ -452,7 +448,7 @@ class Cells:
 def paint(model: Model, grid: Grid, all_conductors: Sequence[Conductor], fallback_eps_r: float) -> Cells:
     """Paint the model's solids in :func:`~moldstack.geometry.voxelize.paint_order` (as the voxeliser does):
     permittivity for dielectrics, conductor and solid index for conductors."""
-    materials = _materials(model)
+    materials = library_with(model.materials)
     which = {s.id: i for i, c in enumerate(all_conductors) for s in c.solids}
     eps_r = np.full(grid.shape, AIR_EPS_R)
     cond = np.full(grid.shape, -1, dtype=np.int32)

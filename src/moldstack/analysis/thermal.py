@@ -52,7 +52,7 @@ from moldstack.geometry.model import DieInfo, Model, Solid
 from moldstack.geometry.model_grid import GridSettings, model_grid, solid_lines
 from moldstack.geometry.primitives import Box, Wire
 from moldstack.geometry.voxelize import Voxels, voxelize
-from moldstack.materials import LIBRARY, Material
+from moldstack.materials import Material, library_with
 
 UM = 1e-6
 AIR_K = 0.026  # W/(m K), still air near room temperature (Incropera, table A.4)
@@ -141,10 +141,6 @@ def _board_solid(top_um: float) -> Solid:
     sx, sy = (v * 1e3 for v in BOARD_SIZE_MM)
     box = Box.centred(0, 0, sx, sy, top_um - BOARD_THICKNESS_UM, top_um)
     return Solid("board/laminate", "board", BOARD_ROLE, BOARD_MATERIAL, box)
-
-
-def _materials(model: Model) -> dict[str, Material]:
-    return {**LIBRARY, **dict(model.materials)}
 
 
 def _layup(materials: dict[str, Material]) -> tuple[Layer, ...]:
@@ -378,7 +374,9 @@ def thermal_grid(
     model: Model, environment: Environment | None = None, grid: GridSettings | None = None
 ) -> Grid:
     """The analysis grid :func:`thermal` would solve on (to size a problem before building it)."""
-    g, _, _ = _grid(model, environment or Environment(), grid or GridSettings(), _materials(model))
+    g, _, _ = _grid(
+        model, environment or Environment(), grid or GridSettings(), library_with(model.materials)
+    )
     return g
 
 
@@ -406,7 +404,7 @@ def thermal_problem(
     """The grid, materials, mounting, environment and sources of a thermal analysis, as a field problem for the
     temperature rise over the ambient (see the module docstring)."""
     env = environment or Environment()
-    materials = _materials(model)
+    materials = library_with(model.materials)
     powers = _powers(model, power_w)
     g, domain, mounted = _grid(model, env, grid or GridSettings(), materials)
     solids = [s for s in model.solids if not isinstance(s.shape, Wire)]
