@@ -130,16 +130,6 @@ def test_wire_bond_to_a_post_has_no_landing(mutated):
     )
 
 
-def test_stack_interfaces_differ_in_count(mutated):
-    ps = mutated(POP, lambda d: asm(d, 1)["units"][0].update(count_per_edge=21))
-    assert_problem(ps, "stack.levels[1]", "84 units on its bottom face", "80 on its top face")
-
-
-def test_stack_interfaces_differ_in_position(mutated):
-    ps = mutated(POP, lambda d: asm(d, 1)["units"][0].update(offset_um=1150))
-    assert_problem(ps, "stack.levels[1]", "no unit of 'logic'", "position_tolerance_um")
-
-
 def test_unknown_material_with_suggestion(mutated):
     ps = mutated(PAD, lambda d: asm(d)["body"].update(material="emc_x"))
     assert_problem(

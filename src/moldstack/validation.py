@@ -2,14 +2,16 @@
 
 Types and ranges are pydantic's job (:mod:`moldstack.spec`); this module checks what only the whole design shows:
 unknown materials, parts that do not fit or overlap, protrusions not narrower than their pads, hollows outside
-their units, a mold too thin for the dies and wire loops, contacts off the die face or with no unit, stacked
-interfaces that do not meet, and finally 3D interference between the built solids (a wire through a post).
-Every problem names the field path, the value and the rule, and all problems are returned at once.
+their units, a mold too thin for the dies and wire loops, contacts off the die face or with no unit, lands off
+the substrate, and finally 3D interference between the built solids (a wire through a post). Every problem names
+the field path, the value and the rule, and all problems are returned at once.
+
+Whether stacked levels' interface maps meet is not a validity question (the design builds, with joints only where
+units align): :mod:`moldstack.checks.stack` judges it, with the rest of the stack's compatibility.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from collections.abc import Mapping
@@ -19,7 +21,7 @@ import shapely
 from shapely import STRtree
 
 from moldstack.geometry.adjacency import connectivity
-from moldstack.geometry.builder import base_thickness, build_model, match_units
+from moldstack.geometry.builder import base_thickness, build_model
 from moldstack.geometry.interference import interferences
 from moldstack.geometry.model import Model, Solid
 from moldstack.materials import library_with
@@ -451,44 +453,6 @@ def _check_heights(ctx: _Ctx, asm: Assembly, path: str, layout: AssemblyLayout) 
 # --- stack and substrate -----------------------------------------------------------------------------------
 
 
-def _check_stack(ctx: _Ctx, layouts: dict[str, AssemblyLayout]) -> None:
-    stack = ctx.design.stack
-    if stack is None:
-        return
-    levels = [(k, lv) for k, lv in enumerate(stack.levels) if lv.assembly in layouts]
-    for (kb, below), (ka, above) in itertools.pairwise(levels):
-        lo, up = layouts[below.assembly], layouts[above.assembly]
-        upper = [(u.name, u.x + above.offset_um[0], u.y + above.offset_um[1]) for u in up.units]
-        lower = [(u.name, u.x + below.offset_um[0], u.y + below.offset_um[1]) for u in lo.units]
-        where = f"stack.levels[{ka}]"
-        if len(upper) != len(lower):
-            ctx.add(
-                where,
-                f"'{above.assembly}' has {len(upper)} units on its bottom face but '{below.assembly}' (level {kb}) "
-                f"has {len(lower)} on its top face; stacked interfaces must match in count and position",
-            )
-        _, lonely_up, lonely_low = match_units(upper, lower, stack.position_tolerance_um)
-        pos_up = {n: (x, y) for n, x, y in upper}
-        pos_low = {n: (x, y) for n, x, y in lower}
-        for name in lonely_up[:5]:
-            x, y = pos_up[name]
-            ctx.add(
-                where,
-                f"unit {name} of '{above.assembly}' at ({_fmt(x)}, {_fmt(y)}) um has no unit of '{below.assembly}' "
-                f"within {_fmt(stack.position_tolerance_um)} um (position_tolerance_um) to join",
-            )
-        for name in lonely_low[:5]:
-            x, y = pos_low[name]
-            ctx.add(
-                where,
-                f"unit {name} of '{below.assembly}' at ({_fmt(x)}, {_fmt(y)}) um has no unit of '{above.assembly}' "
-                "above it to join",
-            )
-        more = len(lonely_up) + len(lonely_low) - min(len(lonely_up), 5) - min(len(lonely_low), 5)
-        if more > 0:
-            ctx.add(where, f"... and {more} more unmatched units")
-
-
 def _check_substrate(ctx: _Ctx, layouts: dict[str, AssemblyLayout]) -> None:
     sub = ctx.design.substrate
     if sub is None:
@@ -614,7 +578,6 @@ def validate(design: Design, lines: Mapping[str, int] | None = None) -> list[Pro
         _check_dies(ctx, asm, path, layout)
         _check_units(ctx, asm, path, layout)
         _check_heights(ctx, asm, path, layout)
-    _check_stack(ctx, layouts)
     _check_substrate(ctx, layouts)
     if not ctx.problems:
         _check_interference(ctx, layouts)

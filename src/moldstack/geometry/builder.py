@@ -19,6 +19,7 @@ from moldstack.geometry.model import (
     ConnectionInfo,
     ContactInfo,
     DieInfo,
+    InterfaceInfo,
     JointInfo,
     Model,
     PlacedAssembly,
@@ -413,6 +414,7 @@ def build_model(design: Design) -> Model:
     solids: list[Solid] = []
     placed: list[PlacedAssembly] = []
     joints: list[JointInfo] = []
+    interfaces: list[InterfaceInfo] = []
     z_offset = 0.0
     previous: tuple[_Level, float] | None = None
     joint = design.stack.joint if design.stack else None
@@ -425,6 +427,11 @@ def build_model(design: Design) -> Model:
             upper = [(u.name, u.x + level.dx, u.y + level.dy) for u in level.layout.units]
             lower = [(u.name, u.x + below.dx, u.y + below.dy) for u in below.layout.units]
             pairs, _, _ = match_units(upper, lower, tolerance)
+            interfaces.append(
+                InterfaceInfo(
+                    below.name, level.name, joint.material, joint.height_um, joint.diameter_um, tolerance
+                )
+            )
             upper_pos = {n: (x, y) for n, x, y in upper}
             for up, low in pairs:
                 x, y = upper_pos[up]
@@ -448,8 +455,14 @@ def build_model(design: Design) -> Model:
         solids_sub, joints_sub = _substrate(design, levels[0])
         solids = solids_sub + solids
         joints = joints_sub + joints
+        sj = design.substrate.joint
+        interfaces.insert(
+            0, InterfaceInfo(substrate_part, levels[0].name, sj.material, sj.height_um, sj.diameter_um, 0.0)
+        )
     materials = library_with({k: v.to_material(k) for k, v in design.materials.items()})
-    return Model(design.name, tuple(solids), tuple(placed), tuple(joints), substrate_part, materials)
+    return Model(
+        design.name, tuple(solids), tuple(placed), tuple(joints), substrate_part, materials, tuple(interfaces)
+    )
 
 
 def _net(level: _Level, net: str | None) -> str | None:

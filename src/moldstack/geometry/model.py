@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from moldstack.geometry.primitives import Shape
@@ -147,6 +147,25 @@ class JointInfo:
 
 
 @dataclass(frozen=True)
+class InterfaceInfo:
+    """Where a level is meant to join the one below (claim 5) or the substrate (claim 6), as the spec asks.
+
+    ``lower`` is the placed assembly below, or the substrate's part for the board-side interface; joints are
+    placed only between units that align within ``tolerance_um``, so a misaligned map shows as units with no joint.
+    """
+
+    lower: str
+    upper: str
+    joint_material: str
+    joint_height_um: float
+    joint_diameter_um: float
+    tolerance_um: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Model:
     """Everything built from a Design. Immutable; derived tallies are computed on demand."""
 
@@ -156,6 +175,7 @@ class Model:
     joints: tuple[JointInfo, ...] = ()
     substrate_part: str | None = None
     materials: Mapping[str, Material] = field(default_factory=dict)
+    interfaces: tuple[InterfaceInfo, ...] = ()
 
     def solid(self, solid_id: str) -> Solid:
         return self._index[solid_id]
@@ -236,5 +256,6 @@ class Model:
                 for a in self.assemblies
             ],
             "joints": len(self.joints),
+            "interfaces": [i.to_dict() for i in self.interfaces],
             "solids": [s.to_dict() for s in self.solids],
         }
