@@ -226,3 +226,48 @@ def test_stack_height_limit(pop: moldstack.Model) -> None:
     (finding,) = [f for f in result.findings if f.rule == "stack_height"]
     assert finding.value == pytest.approx(result.height_after_reflow_um)
     assert result.height_um == pytest.approx(1865.0)  # 415 substrate + 150 + 600 + 200 + 500 as placed
+
+
+def test_a_real_warpage_mismatch_is_flagged_at_peak_reflow() -> None:
+    """The memory package molded in a compound with a 150 ppm/K rubbery CTE warps far more than logic above Tg.
+
+    The mismatch is recomputed here from each package's mid-surface displacement at the joints
+    (``AssemblyWarpage.displacement_um``, laminate theory); the check must flag exactly the profile temperatures
+    where it exceeds the limit given (60 um), the hottest part of reflow, worst at the 260 C peak.
+    """
+    from moldstack.analysis.warpage import warpage  # noqa: PLC0415
+
+    def hot_mold(d: dict[str, Any]) -> None:
+        d["materials"] = {
+            "emc_hot": {
+                "k_w_mk": 0.9,
+                "cte_ppm_k": 10,
+                "cte_above_tg_ppm_k": 150,
+                "tg_c": 125,
+                "youngs_gpa": 24,
+                "youngs_above_tg_gpa": 20,
+                "poisson": 0.3,
+                "density_kg_m3": 2000,
+                "eps_r": 3.8,
+                "source": "test: a mold compound with an extreme rubbery CTE",
+            }
+        }
+        d["assemblies"][1]["body"]["material"] = "emc_hot"
+
+    model = _model(hot_mold)
+    warp = warpage(model)
+    result = stack_compatibility(model, warp, StackSettings(jeita_limit_um=60.0))
+    memory, logic = warp.assembly("memory"), warp.assembly("logic")
+    xs = np.array([u.x for u in model.assemblies[1].units])
+    ys = np.array([u.y for u in model.assemblies[1].units])
+    temperatures = np.asarray(memory.temperatures_c)
+    dg = np.array(
+        [memory.displacement_um(xs, ys, t) - logic.displacement_um(xs, ys, t) for t in temperatures]
+    )
+    mismatch = dg.max(axis=1) - dg.min(axis=1)
+    expected = tuple(float(t) for t, m in zip(temperatures, mismatch, strict=True) if m > 60.0)
+    assert expected and min(expected) > 200.0  # the case: only the hot end of reflow
+    (finding,) = [f for f in result.findings if f.rule == "warpage_mismatch"]
+    assert finding.temperatures_c == expected
+    assert "at 260 C" in finding.message
+    assert result.verdict == "incompatible"

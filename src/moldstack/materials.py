@@ -17,7 +17,11 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Material:
-    """Properties of one material. ``None`` means "not applicable" (e.g. resistivity of an insulator)."""
+    """Properties of one material. ``None`` means "not applicable" (e.g. resistivity of an insulator).
+
+    Above ``tg_c`` a polymer expands by ``cte_above_tg_ppm_k`` and has the modulus ``youngs_above_tg_gpa``
+    (its rubbery plateau); either left ``None`` keeps the value below Tg.
+    """
 
     name: str
     description: str
@@ -31,6 +35,7 @@ class Material:
     eps_r: float | None = None
     cte_above_tg_ppm_k: float | None = None
     tg_c: float | None = None
+    youngs_above_tg_gpa: float | None = None
     melting_c: float | None = None
     colour: str = "#999999"
     source: str = ""
@@ -45,7 +50,8 @@ class Material:
 _JEDEC_EMC = (
     "EMC: Sumitomo EME-G770H / Hitachi CEL-9750HF datasheets as summarised in Tummala, "
     "Fundamentals of Microsystems Packaging (2001), ch. 15; k 0.9 W/mK, CTE 9-11/36-37 ppm/K, Tg 120-130 C, "
-    "E 23-25 GPa, eps_r 3.6-4"
+    "E 23-25 GPa, eps_r 3.6-4; E above Tg (rubbery plateau) about 1 GPa, a typical flexural modulus at 260 C "
+    "of such datasheets (roughly 0.5-2 GPa); cf. Sadeghinia, Jansen, Ernst, Int. J. Adhes. Adhes. 32 (2012) 82-88"
 )
 
 LIBRARY: dict[str, Material] = {
@@ -59,6 +65,7 @@ LIBRARY: dict[str, Material] = {
             cte_above_tg_ppm_k=36.5,
             tg_c=125.0,
             youngs_gpa=24.0,
+            youngs_above_tg_gpa=1.0,
             poisson=0.30,
             density_kg_m3=1950.0,
             conductor=False,

@@ -4,11 +4,16 @@
 - :func:`spreading_resistance`: the exact series of Muzychka, Culham and Yovanovich for a rectangular heat
   source on a rectangular plate, adiabatic on its sides and on the source face outside the source, cooled by
   a uniform film coefficient ``h`` on the far face.
+- :func:`bimetal_curvature`: Timoshenko's curvature of a two-layer strip under a uniform temperature change,
+  which the laminate theory of :mod:`moldstack.analysis.laminate` must reproduce for two layers.
 
-Source: Y. S. Muzychka, J. R. Culham, M. M. Yovanovich, "Thermal spreading resistance of eccentric heat
+Source (spreading): Y. S. Muzychka, J. R. Culham, M. M. Yovanovich, "Thermal spreading resistance of eccentric heat
 sources on rectangular flux channels", ASME J. Electronic Packaging 125 (2003) 178-185, eqs. (20)-(27) as
 written in ``/work/shared/design/physics.md``. The series is summed directly; with 2000 x 2000 terms it
 reproduces the reference values there to 5 digits.
+
+Source (bimetal): S. Timoshenko, "Analysis of bi-metal thermostats", J. Opt. Soc. Am. 11 (1925) 233-255,
+eq. (4) as written in ``/work/shared/design/physics.md``.
 """
 
 from __future__ import annotations
@@ -113,4 +118,27 @@ def spreading_resistance(
     return theta - (t / k + 1.0 / h) / (a * b)
 
 
-__all__ = ["slab_resistance", "source_temperature_rise", "spreading_resistance"]
+def bimetal_curvature(
+    t1_m: float,
+    t2_m: float,
+    q1_pa: float,
+    q2_pa: float,
+    alpha1_per_k: float,
+    alpha2_per_k: float,
+    dt_k: float,
+) -> float:
+    """Curvature (1/m) of a free two-layer strip, layer 1 below layer 2, after a uniform change ``dt_k``.
+
+    Timoshenko (1925): ``kappa = 6 (alpha2 - alpha1) dT (1+m)^2 / (h [3(1+m)^2 + (1+mn)(m^2 + 1/(mn))])`` with
+    ``m = t1/t2``, ``n = q1/q2`` and ``h = t1 + t2``. Pass plate moduli ``E/(1-nu)`` for a plate bent equally in
+    both directions (the laminate case), Young's moduli for a narrow beam. Positive when the upper layer expands
+    more, i.e. the strip bends convex upward (centre above the ends).
+    """
+    m = t1_m / t2_m
+    n = q1_pa / q2_pa
+    h = t1_m + t2_m
+    denominator = h * (3 * (1 + m) ** 2 + (1 + m * n) * (m**2 + 1 / (m * n)))
+    return 6 * (alpha2_per_k - alpha1_per_k) * dt_k * (1 + m) ** 2 / denominator
+
+
+__all__ = ["bimetal_curvature", "slab_resistance", "source_temperature_rise", "spreading_resistance"]

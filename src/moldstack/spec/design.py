@@ -27,6 +27,12 @@ class MaterialSpec(Spec):
     eps_r: float | None = Field(default=None, ge=1)
     cte_above_tg_ppm_k: float | None = None
     tg_c: float | None = None
+    youngs_above_tg_gpa: float | None = Field(
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="modulus above tg_c (rubbery plateau); None: as below",
+    )
     melting_c: float | None = None
     colour: str = Field(default="#999999", pattern=r"^#[0-9a-fA-F]{6}$")
     source: str = Field(min_length=3, description="where the values come from (datasheet, handbook, paper)")
