@@ -233,16 +233,23 @@ def test_build_writes_every_output(tmp_path: Path) -> None:
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == [
         "claims.json",
+        "drc.json",
+        "drc.svg",
         "layers.gds",
         "layers.txt",
+        "lvs.json",
+        "lvs.txt",
         "model.glb",
         "model.json",
         "model.step",
         "sections",
+        "stack.json",
         "thermal.json",
         "thermal.vtr",
         "thermal_die_plane.png",
         "thermal_section.png",
+        "warpage.json",
+        "warpage.png",
     ]
     thermal = json.loads((out / "thermal.json").read_text())
     assert set(thermal["resistances_k_per_w"]) == {"theta_ja_k_per_w", "theta_jc_k_per_w", "theta_jb_k_per_w"}
@@ -260,6 +267,9 @@ def test_build_writes_every_output(tmp_path: Path) -> None:
     assert f"{model['solid_count']} solids" in stdout
     assert "80 conductive units" in stdout
     assert "claims that hold: 1, 2, 3, 4" in stdout
+    assert "checks: DRC clean, LVS CORRECT" in stdout and "stack not stacked" in stdout
+    assert "warpage over the diagonal, 25-260-25 C: pkg -48..+49 um" in stdout
+    assert json.loads((out / "stack.json").read_text())["verdict"] == "not stacked"
     assert stdout.strip().splitlines()[-1] == f"open {out / 'claims.json'}"
 
 
@@ -270,9 +280,9 @@ def test_build_skips_outputs_by_name(tmp_path: Path) -> None:
     assert code == 0, stderr
     names = {p.name for p in tmp_path.iterdir()}
     assert "thermal.json" not in names and "model.step" not in names and "model.glb" in names
-    code, _, stderr = run_cli("build", SPEC, "-o", tmp_path, "--skip", "warpage")
+    code, _, stderr = run_cli("build", SPEC, "-o", tmp_path, "--skip", "warp")
     assert code == 2
-    assert "--skip warpage: not an output; outputs are claims.json" in stderr
+    assert "--skip warp: not an output; outputs are claims.json" in stderr
 
 
 def test_build_refuses_a_file_as_output_folder(tmp_path: Path) -> None:

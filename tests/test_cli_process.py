@@ -142,6 +142,10 @@ def test_build_of_a_design_the_method_makes_writes_the_process_too(tmp_path):
         "thermal",
         "--skip",
         "electrical",
+        "--skip",
+        "checks",
+        "--skip",
+        "warpage",
     )
     assert code == 0, stderr
     assert (tmp_path / "process" / "traveler.html").is_file()

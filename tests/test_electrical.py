@@ -204,7 +204,11 @@ def test_build_writes_electrical_with_capacitance(tmp_path: Path) -> None:
             str(spec),
             "-o",
             str(out),
-            *(a for o in ("model.step", "model.glb", "thermal", "layers.gds") for a in ("--skip", o)),
+            *(
+                a
+                for o in ("model.step", "model.glb", "thermal", "layers.gds", "checks", "warpage")
+                for a in ("--skip", o)
+            ),
         ],
     )
     assert done.exit_code == 0, done.output

@@ -2,6 +2,7 @@
 
 from moldstack.api import (
     build,
+    check,
     claims,
     dump,
     electrical,
@@ -12,6 +13,7 @@ from moldstack.api import (
     process,
     section,
     thermal,
+    warpage,
 )
 from moldstack.geometry.model import Model, Solid
 from moldstack.spec.design import Design
@@ -25,6 +27,7 @@ __all__ = [
     "Solid",
     "SpecError",
     "build",
+    "check",
     "claims",
     "dump",
     "electrical",
@@ -36,5 +39,6 @@ __all__ = [
     "section",
     "thermal",
     "validate",
+    "warpage",
 ]
 __version__ = "0.1.0"

@@ -21,7 +21,11 @@ if TYPE_CHECKING:
     from moldstack.analysis.electrical import ElectricalResult
     from moldstack.analysis.environment import Environment
     from moldstack.analysis.thermal import ThermalResult
+    from moldstack.analysis.warpage import WarpageResult, WarpageSettings
     from moldstack.checks.claims import ClaimChart
+    from moldstack.checks.rule_deck import RuleDeck
+    from moldstack.checks.stack import StackSettings
+    from moldstack.checks.verification import Verification
     from moldstack.fab.result import ProcessResult
     from moldstack.fab.steps import Flow, GridSettings
     from moldstack.geometry.section import Plane, Section
@@ -222,6 +226,32 @@ def electrical(
         frequency_hz=frequency_hz, capacitance=capacitance, capacitance_grid=CAPACITANCE_PRESETS[grid]
     )
     return analyse(_model(model_or_design), nets, settings=settings, loops=loops)
+
+
+def check(
+    model_or_design: Model | Design | str | Path,
+    deck: RuleDeck | str | Path | None = None,
+    *,
+    stack: StackSettings | None = None,
+    warpage: WarpageSettings | None = None,
+) -> Verification:
+    """Design rules (``deck``: a :class:`~moldstack.checks.rule_deck.RuleDeck`, a YAML file of overrides, or the
+    shipped deck), connectivity against the intended nets (LVS) and the stack's compatibility over reflow.
+    ``result.passed`` is the sign-off; each part has ``to_dict()``."""
+    from moldstack.checks.rule_deck import load_deck  # noqa: PLC0415 - the checks load only when asked for
+    from moldstack.checks.verification import verify  # noqa: PLC0415
+
+    rules = deck if deck is None or not isinstance(deck, str | Path) else load_deck(deck)
+    return verify(_model(model_or_design), rules, stack_settings=stack, warpage_settings=warpage)
+
+
+def warpage(
+    model_or_design: Model | Design | str | Path, settings: WarpageSettings | None = None
+) -> WarpageResult:
+    """Warpage of each package (and the substrate) over a reflow profile by classical lamination theory."""
+    from moldstack.analysis.warpage import warpage as analyse  # noqa: PLC0415
+
+    return analyse(_model(model_or_design), settings)
 
 
 def dump(design: Design) -> str:

@@ -146,7 +146,7 @@ def reporting(ctx: typer.Context, source: str | None = None) -> Iterator[None]:
         if type(exc).__name__ == "NotConvergedError":
             _say_error(f"the field solver did not converge: {exc}")
             raise typer.Exit(EXIT_NOT_CONVERGED) from None
-        if type(exc).__name__ in ("ThermalInputError", "ElectricalInputError"):
+        if type(exc).__name__ in ("ThermalInputError", "ElectricalInputError", "WarpageInputError"):
             _say_error(str(exc))
             raise typer.Exit(EXIT_BAD_INPUT) from None
         hint = "" if debug else "; run `moldstack --debug ...` for the traceback"
@@ -286,7 +286,8 @@ def build(
     """Build a spec and write every output into a folder, each file atomically.
 
     claims.json, model.json, model.step, model.glb, layers.gds with layers.txt, sections/*.svg, process/ (where
-    the claimed method makes the design) and thermal.json with maps and thermal.vtr (where dies have power).
+    the claimed method makes the design), drc.json/.svg, lvs.json/.txt, stack.json, warpage.json/.png,
+    thermal.json with maps and thermal.vtr (where dies have power), electrical.json and interconnect.sp.
     """
     with reporting(ctx, str(spec)):
         if out_dir.exists() and not out_dir.is_dir():
@@ -320,6 +321,19 @@ def build(
             f"  thermal: Tj max {first.tj_max_c:.1f} C at {first.power_w:g} W in {first.environment.kind}; "
             f"{thetas} K/W"
         )
+    if not {"checks", "warpage"} <= set(skip or []):
+        v = inputs.verification
+        summary = v.summary()
+        if "checks" not in (skip or []):
+            console.print(f"  checks: DRC {summary['drc']}, LVS {summary['lvs']}, stack {summary['stack']}")
+        if "warpage" not in (skip or []):
+            ranges = ", ".join(
+                f"{a.name} {a.warpage_diagonal_um.min():+.0f}..{a.warpage_diagonal_um.max():+.0f}"
+                for a in v.warpage.assemblies
+                if a.kind == "package"
+            )
+            peak = v.warpage.settings.peak_c
+            console.print(f"  warpage over the diagonal, 25-{peak:g}-25 C: {ranges} um (+ convex)")
     if "electrical" not in (skip or []):
         el = inputs.electrical_result
         r = [n.r_dc_ohm * 1e3 for n in el.nets]
@@ -783,6 +797,9 @@ def _detail_window(text: str | None) -> tuple[float, float] | str | None:
     if not u1 > u0:
         raise UsageError(f"--detail: '{text}' must run from a smaller to a larger coordinate")
     return (u0, u1)
+
+
+from moldstack import cli_verify  # noqa: E402, F401 - registers check and warpage on app
 
 
 def main() -> None:

@@ -27,7 +27,10 @@ from moldstack.api import claims, export
 if TYPE_CHECKING:
     from moldstack.analysis.electrical import ElectricalResult
     from moldstack.analysis.thermal import ThermalResult
+    from moldstack.analysis.warpage import WarpageResult
     from moldstack.checks.claims import ClaimChart
+    from moldstack.checks.stack import StackResult
+    from moldstack.checks.verification import Verification
     from moldstack.fab.result import ProcessResult
     from moldstack.geometry.model import Model
     from moldstack.spec.design import Design
@@ -207,6 +210,13 @@ class BuildInputs:
         )
 
     @cached_property
+    def verification(self) -> Verification:
+        """DRC with the shipped rule deck, LVS, and the stack check over the default reflow profile."""
+        from moldstack.checks.verification import verify  # noqa: PLC0415
+
+        return verify(self.model)
+
+    @cached_property
     def process_result(self) -> ProcessResult | None:
         """The claimed process run on the design, or None where the method does not make it (or no design)."""
         from moldstack.api import process  # noqa: PLC0415
@@ -347,6 +357,50 @@ def _write_electrical(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
     return write_electrical(inputs.electrical_result, out_dir)
 
 
+def write_warpage(result: WarpageResult, out_dir: str | Path, stack: StackResult | None = None) -> list[Path]:
+    """``warpage.json`` (curvature and warpage per package over the profile, and the stack's gap changes where
+    ``stack`` is given) and ``warpage.png``, with the JEITA-style limit of the stack's finest pitch marked."""
+    from moldstack.exporters.warpage_plot import write_warpage_plot  # noqa: PLC0415 - matplotlib when needed
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = result.to_dict()
+    limits = [i.jeita_limit_um for i in stack.interfaces if i.jeita_limit_um is not None] if stack else []
+    if stack is not None:
+        data["stack_interfaces"] = [
+            {"lower": i.lower, "upper": i.upper, "jeita_limit_um": i.jeita_limit_um} | i.to_dict()["profile"]
+            for i in stack.interfaces
+        ]
+    return [
+        write_json(folder / "warpage.json", data),
+        write_warpage_plot(result, folder / "warpage.png", limit_um=min(limits) if limits else None),
+    ]
+
+
+def write_verification(verification: Verification, model: Model, out_dir: str | Path) -> list[Path]:
+    """The checks' outputs: ``drc.json`` with ``drc.svg`` (where each violation is), ``lvs.json`` with the
+    report ``lvs.txt``, and ``stack.json`` (the verdict, its reasons and the measurements per interface)."""
+    from moldstack.exporters.drc_overlay import write_drc_overlay  # noqa: PLC0415 - matplotlib when needed
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        write_json(folder / "drc.json", verification.drc.to_dict()),
+        write_drc_overlay(model, verification.drc, folder / "drc.svg"),
+        write_json(folder / "lvs.json", verification.lvs.to_dict()),
+        write_text(folder / "lvs.txt", verification.lvs.to_text()),
+        write_json(folder / "stack.json", verification.stack.to_dict()),
+    ]
+
+
+def _write_checks(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
+    return write_verification(inputs.verification, inputs.model, out_dir)
+
+
+def _write_warpage(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
+    return write_warpage(inputs.verification.warpage, out_dir, inputs.verification.stack)
+
+
 def _write_process(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
     result = inputs.process_result
     return [] if result is None else write_process(result, out_dir / "process", formats=("svg",))
@@ -380,6 +434,16 @@ OUTPUT_WRITERS: tuple[OutputWriter, ...] = (
         "process",
         "virtual fabrication by the claimed method (claims 21-23), where it applies: traveler, frames, flow",
         _write_process,
+    ),
+    OutputWriter(
+        "checks",
+        "DRC (drc.json, drc.svg), connectivity / LVS (lvs.json, lvs.txt), stack compatibility (stack.json)",
+        _write_checks,
+    ),
+    OutputWriter(
+        "warpage",
+        "warpage of each package over a 25-260-25 C reflow by laminate theory (warpage.json, warpage.png)",
+        _write_warpage,
     ),
     OutputWriter(
         "thermal",
