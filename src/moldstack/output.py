@@ -437,12 +437,12 @@ OUTPUT_WRITERS: tuple[OutputWriter, ...] = (
     ),
     OutputWriter(
         "checks",
-        "DRC (drc.json, drc.svg), connectivity / LVS (lvs.json, lvs.txt), stack compatibility (stack.json)",
+        "design rules (drc.svg marks violations), LVS report (lvs.txt), stack-compatibility verdict",
         _write_checks,
     ),
     OutputWriter(
         "warpage",
-        "warpage of each package over a 25-260-25 C reflow by laminate theory (warpage.json, warpage.png)",
+        "warpage of each package over a 25-260-25 C reflow (laminate theory) and its plot",
         _write_warpage,
     ),
     OutputWriter(
