@@ -7,6 +7,8 @@ breaks one rule; the violation must carry the rule, a value beyond the limit, an
 from __future__ import annotations
 
 import copy
+import itertools
+import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 import shapely
 import yaml
+from scipy.spatial import cKDTree
 
 import moldstack
 from moldstack.checks.drc import drc
@@ -210,3 +213,93 @@ def test_the_overlay_marks_every_violation(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"\.svg or \.png"):
         write_drc_overlay(model, result, tmp_path / "drc.pdf")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["drc.png", "drc.svg"]
+
+
+def test_klayout_spacing_agrees_with_shapely_on_every_pair() -> None:
+    """Every pair of unit footprints closer than the limit, by shapely on the exact discs and squares of the model,
+    is the pair KLayout reports on the GDS, at the same distance (to the GDS's chord tolerance)."""
+    model = _model("pop_on_substrate.yaml", lambda d: _asm(d)["units"][0]["unit"]["pad"].update(size_um=340))
+    limit = load_deck().rule("unit_spacing").limit
+    expected: dict[tuple[str, ...], float] = {}
+    for a in model.assemblies:
+        prints = [shapely.union_all([model.solid(s).shape.section(256) for s in u.solids]) for u in a.units]
+        for i, j in itertools.combinations(range(len(prints)), 2):
+            gap = prints[i].distance(prints[j])
+            if gap < limit:
+                expected[(a.units[i].part, a.units[j].part)] = gap
+    found = {v.parts: v.value for v in drc(model).by_rule("unit_spacing")}
+    assert len(expected) == 76  # 80 neighbours round the logic package's ring less the 4 corner pairs
+    assert found.keys() == expected.keys()
+    for pair, gap in expected.items():
+        assert found[pair] == pytest.approx(gap, abs=0.1), pair
+
+
+def test_violations_sit_where_the_geometry_breaks_the_rule() -> None:
+    model = _model(*BROKEN["unit_spacing"])
+    v = drc(model).by_rule("unit_spacing")[0]
+    a, b = (model.assemblies[0].unit(p.split("/")[-1]) for p in v.parts)
+    assert v.location[:2] == pytest.approx(((a.x + b.x) / 2, (a.y + b.y) / 2), abs=0.1)
+    model = _model(*BROKEN["mold_cover"])
+    v = drc(model).by_rule("mold_cover")[0]
+    top = model.assemblies[0].z_top
+    assert v.location[2] == pytest.approx(top - v.value)
+    wire = model.solid(f"{v.parts[0]}/wire").shape
+    assert v.location[2] == pytest.approx(wire.bbox[5])
+    model = _model(*BROKEN["wire_bond_angle"])
+    for v in drc(model).by_rule("wire_bond_angle"):
+        ball = model.solid(f"{v.parts[0]}/wire").shape.path[0]
+        assert v.location == pytest.approx(ball)
+
+
+def test_wire_clearance_is_the_brute_force_least_distance() -> None:
+    """The least gap the rule reports equals the least over all wire pairs of densely sampled centre lines."""
+    model = _model(*BROKEN["wire_clearance"])
+    found = drc(model).by_rule("wire_clearance")
+    wires = [s for s in model.by_role("conductive_element.wire_bond") if s.shape.kind == "wire"]
+    samples = [w.shape.samples(0.5) for w in wires]
+    trees = [cKDTree(p) for p in samples]
+    boxes = [shapely.box(*w.shape.bbox[:2], *w.shape.bbox[3:5]) for w in wires]
+    radius = wires[0].shape.radius
+    worst = min(
+        float(trees[i].query(samples[j])[0].min()) - 2 * radius
+        for i, j in itertools.combinations(range(len(wires)), 2)
+        if wires[i].net != wires[j].net and boxes[i].distance(boxes[j]) < 50
+    )
+    assert min(v.value for v in found) == pytest.approx(worst, abs=0.05)
+
+
+def test_the_result_is_json_and_says_how_each_rule_fared() -> None:
+    model = _model(*BROKEN["unit_pitch"])
+    off = load_deck().with_overrides({"rules": {"wire_length": {"enabled": False}}})
+    result = drc(model, off)
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["passed"] is False
+    assert data["deck"] == "rules.yaml + overrides"
+    assert data["rules"]["wire_length"] | {"source": ""} == data["rules"]["wire_length"] | {
+        "enabled": False,
+        "checked": 0,
+        "violations": 0,
+        "worst": None,
+        "source": "",
+    }
+    assert data["rules"]["unit_spacing"]["engine"] == "klayout"
+    assert data["rules"]["unit_pitch"]["worst"] == pytest.approx(280.0)
+    assert data["violations"][0]["location_um"] and data["violations"][0]["unit"] == "um"
+    assert result.seconds == pytest.approx(result.seconds_layout + result.seconds_model)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("rules: [1, 2]\n", ["rules", "[1, 2]"]),
+        ("- a\n", ["must be a mapping"]),
+        ("rules: {a: [\n", ["YAML"]),
+    ],
+)
+def test_a_bad_deck_file_is_a_spec_error(tmp_path: Path, text: str, words: list[str]) -> None:
+    path = tmp_path / "deck.yaml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as caught:
+        load_deck(path)
+    for word in words:
+        assert word in str(caught.value)

@@ -73,11 +73,6 @@ def _plan_size(shape: Shape) -> float:
     return 0.0
 
 
-def _centre(shape: Shape) -> tuple[float, float]:
-    b = shape.bbox
-    return ((b[0] + b[3]) / 2, (b[1] + b[4]) / 2)
-
-
 def unit_pitch(model: Model, rule: Rule) -> RuleOutcome:
     values: list[float] = []
     found: list[Violation] = []

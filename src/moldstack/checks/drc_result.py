@@ -69,8 +69,11 @@ def violation(
 @dataclass(frozen=True)
 class RuleStatus:
     """How a rule fared: whether it ran, which engine measured it, how many items it checked, how many broke it,
-    and the worst value it measured (None where nothing was checked; for KLayout rules, where nothing came within
-    the limit, since the engine reports only pairs closer than it)."""
+    and the worst value it measured. ``worst`` is None where nothing was measured; for the KLayout rules it is the
+    worst violation only (the engine reports only pairs closer than the limit), and for the pair rules on the
+    model (wire clearances) the worst over the pairs the broad phase kept, a pair left out being further apart
+    than the limit.
+    """
 
     enabled: bool
     engine: Engine
