@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import json
 import math
 import os
@@ -125,6 +126,23 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         temp_with_suffix.unlink(missing_ok=True)
         raise
     _fsync_directory(target.parent)
+
+
+def write_figure(
+    figure: Any, path: str | Path, fmt: str = "png", *, dpi: float = 160, tight: bool = False
+) -> Path:
+    """A matplotlib figure rendered to ``fmt`` in memory, then written atomically; a PNG is stamped as moldstack's.
+
+    ``tight`` crops the page to what is drawn (``bbox_inches="tight"``)."""
+    buffer = io.BytesIO()
+    figure.savefig(
+        buffer,
+        format=fmt,
+        dpi=dpi,
+        bbox_inches="tight" if tight else None,
+        metadata={"Software": "moldstack"} if fmt == "png" else None,
+    )
+    return write_bytes(path, buffer.getvalue())
 
 
 def write_text(path: str | Path, text: str, *, overwrite: bool = True) -> Path:

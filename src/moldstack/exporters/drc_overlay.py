@@ -11,7 +11,6 @@ suffix, written atomically. Reads a :class:`~moldstack.geometry.model.Model` and
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from matplotlib.path import Path as MplPath
 from moldstack.checks.drc_result import DrcResult, Violation, fmt
 from moldstack.geometry.model import Model, PlacedAssembly
 from moldstack.geometry.primitives import Prism, Wire
-from moldstack.output import write_bytes
+from moldstack.output import write_figure
 
 _FORMATS = {".png": "png", ".svg": "svg"}
 LABELS_PER_RULE = 4
@@ -205,15 +204,7 @@ def write_drc_overlay(model: Model, result: DrcResult, path: str | Path) -> Path
             if more:
                 shown.append(f"... and {more} more (all in drc.json)")
             fig.text(0.01, 0.0, "\n".join(shown), va="top", ha="left", fontsize=6.5, family="monospace")
-        buffer = io.BytesIO()
-        fig.savefig(
-            buffer,
-            format=fmt_name,
-            dpi=150,
-            bbox_inches="tight",
-            metadata={"Software": "moldstack"} if fmt_name == "png" else None,
-        )
-    return write_bytes(target, buffer.getvalue())
+        return write_figure(fig, target, fmt_name, dpi=150, tight=True)
 
 
 __all__ = ["write_drc_overlay"]

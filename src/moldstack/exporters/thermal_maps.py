@@ -7,7 +7,6 @@ marked. Written atomically. Reads a :class:`~moldstack.analysis.thermal.ThermalR
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import matplotlib as mpl
@@ -17,19 +16,13 @@ from matplotlib.patches import Rectangle
 
 from moldstack.analysis.thermal import ThermalResult
 from moldstack.geometry.model import Model
-from moldstack.output import write_bytes
+from moldstack.output import write_figure
 
 _CMAP = "inferno"
 _PAD_UM = 300.0
 
 
 BOARD_VIEW_UM = 700.0  # how much of the board the section shows under its top face
-
-
-def _save(fig: Figure, path: Path) -> Path:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=160, metadata={"Software": "moldstack"})
-    return write_bytes(path, buffer.getvalue())
 
 
 def _window(model: Model) -> tuple[float, float, float, float]:
@@ -85,7 +78,7 @@ def die_plane_map(result: ThermalResult, model: Model, path: str | Path) -> Path
             f"Tj max {result.tj_max_c:.2f} C (+), reference {result.reference_c:.2f} C",
             fontsize=9,
         )
-        return _save(fig, Path(path))
+        return write_figure(fig, path)
 
 
 def section_map(result: ThermalResult, model: Model, path: str | Path, y_um: float | None = None) -> Path:
@@ -127,7 +120,7 @@ def section_map(result: ThermalResult, model: Model, path: str | Path, y_um: flo
             fontsize=9,
         )
         fig.tight_layout()
-        return _save(fig, Path(path))
+        return write_figure(fig, path)
 
 
 __all__ = ["die_plane_map", "section_map"]

@@ -9,7 +9,6 @@ pitch). The y label states the sign convention. PNG or SVG by the path's suffix,
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import matplotlib as mpl
@@ -18,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from moldstack.analysis.warpage import SUBSTRATE, WarpageResult
-from moldstack.output import write_bytes
+from moldstack.output import write_figure
 
 _FORMATS = {".png": "png", ".svg": "svg"}
 _COOLING_MARKERS = 12  # open markers along the cooling leg
@@ -103,15 +102,7 @@ def write_warpage_plot(result: WarpageResult, path: str | Path, limit_um: float 
         )
         ax.grid(True, lw=0.3, alpha=0.6)
         ax.legend(handles=keys, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-        buffer = io.BytesIO()
-        fig.savefig(
-            buffer,
-            format=fmt,
-            dpi=160,
-            bbox_inches="tight",
-            metadata={"Software": "moldstack"} if fmt == "png" else None,
-        )
-    return write_bytes(target, buffer.getvalue())
+        return write_figure(fig, target, fmt, dpi=160, tight=True)
 
 
 __all__ = ["write_warpage_plot"]
