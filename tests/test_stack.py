@@ -13,6 +13,7 @@ import yaml
 
 import moldstack
 from moldstack.analysis.solder_joint import bulge_diameter, equilibrium_height, joint_shape, zone_volume
+from moldstack.analysis.warpage import AssemblyWarpage
 from moldstack.checks.stack import StackSettings, stack_compatibility
 from tests.conftest import example_data
 
@@ -20,18 +21,31 @@ POP = "pop_on_substrate.yaml"
 PROFILE = np.r_[np.arange(25.0, 261.0, 5.0), np.arange(255.0, 24.0, -5.0)]
 
 
-@dataclass(frozen=True)
-class _Warp:
-    """A stand-in for one assembly's warpage: the stack check reads only these three fields."""
+SIZES_UM = {"logic": 12000.0, "memory": 12000.0, "substrate": 14000.0}  # the bundled stack's bodies, centred
 
-    name: str
-    temperatures_c: np.ndarray
-    curvature_1_m: np.ndarray
+
+def _Warp(name: str, temperatures_c: np.ndarray, curvature_1_m: np.ndarray) -> AssemblyWarpage:
+    """A warpage with a given curvature over the profile for one of the bundled stack's packages (or substrate)."""
+    side = SIZES_UM[name]
+    return AssemblyWarpage(
+        name=name,
+        kind="substrate" if name == "substrate" else "package",
+        centre_um=(0.0, 0.0),
+        size_um=(side, side),
+        z_mid_um=0.0,
+        layers=(),
+        temperatures_c=temperatures_c,
+        curvature_1_m=np.asarray(curvature_1_m, dtype=float),
+        midplane_strain=np.zeros_like(temperatures_c),
+        left_out_mm3={},
+    )
 
 
 @dataclass(frozen=True)
 class _Warpage:
-    assemblies: tuple[_Warp, ...]
+    """A stand-in for a warpage result: the stack check reads only its assemblies."""
+
+    assemblies: tuple[AssemblyWarpage, ...]
 
 
 def _flat(*names: str) -> _Warpage:

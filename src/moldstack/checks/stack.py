@@ -40,7 +40,7 @@ from moldstack.geometry.builder import match_units
 from moldstack.geometry.model import InterfaceInfo, Model, PlacedAssembly, Solid
 
 if TYPE_CHECKING:
-    from moldstack.analysis.warpage import WarpageResult
+    from moldstack.analysis.warpage import AssemblyWarpage, WarpageResult
 
 JEITA_LIMIT_UM = 170.0
 """JEITA ED-7306-style permissible warpage at 0.8 mm pitch (design notes, physics.md), scaled with pitch."""
@@ -255,25 +255,11 @@ def _pitch(points: np.ndarray) -> float | None:
     return float(np.median(d.min(axis=1)))
 
 
-def _curvature(warpage: WarpageResult | None, name: str, temperatures: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Curvature (1/um) of ``name`` over the profile, and whether the warpage result knew it (else flat)."""
-    if warpage is not None:
-        for a in warpage.assemblies:
-            if a.name == name:
-                return np.asarray(a.curvature_1_m, dtype=float) * 1e-6, True
-    return np.zeros_like(temperatures), False
-
-
-def _centre(model: Model, name: str) -> tuple[float, float]:
-    for a in model.assemblies:
-        if a.name == name:
-            return (a.x0 + a.x1) / 2, (a.y0 + a.y1) / 2
-    boxes = [s.shape.bbox for s in model.solids if s.part == name and s.matrix] or [
-        s.shape.bbox for s in model.solids if s.part == name
-    ]
-    return (min(b[0] for b in boxes) + max(b[3] for b in boxes)) / 2, (
-        min(b[1] for b in boxes) + max(b[4] for b in boxes)
-    ) / 2
+def _warp(warpage: WarpageResult | None, name: str) -> AssemblyWarpage | None:
+    """The warpage of package (or substrate) ``name`` over the profile, if the result has it."""
+    if warpage is None:
+        return None
+    return next((a for a in warpage.assemblies if a.name == name), None)
 
 
 def _lower_ends(model: Model, iface: InterfaceInfo) -> tuple[list[_End], float | None]:
@@ -369,23 +355,25 @@ def _interface(
     if jeita is None and pitch is not None:
         jeita = JEITA_LIMIT_UM * pitch / JEITA_PITCH_UM
 
-    k_up, known_up = _curvature(warpage, iface.upper, temperatures)
-    k_low, known_low = _curvature(warpage, iface.lower, temperatures)
+    warp_up, warp_low = _warp(warpage, iface.upper), _warp(warpage, iface.lower)
     nt = len(temperatures)
     mismatch = np.zeros(nt)
     max_open = np.zeros(nt)
     max_close = np.zeros(nt)
     widest = np.full(nt, shape.equilibrium_diameter_um)
     if warpage is not None and matched:
-        if not known_low:
-            findings.append(
-                Finding("warpage", "info", label, f"{label}: no warpage for '{iface.lower}'; taken as flat")
-            )
-        cu, cl = _centre(model, iface.upper), _centre(model, iface.lower)
         xy = np.array([(up.x, up.y) for up, _ in matched])
-        r2_up = (xy[:, 0] - cu[0]) ** 2 + (xy[:, 1] - cu[1]) ** 2
-        r2_low = (xy[:, 0] - cl[0]) ** 2 + (xy[:, 1] - cl[1]) ** 2
-        dg = -0.5 * (k_up[:, None] * r2_up[None] - k_low[:, None] * r2_low[None])  # (nt, joints)
+        dg = np.zeros((nt, len(matched)))  # gap change at each joint, (temperatures, joints)
+        for warp, sign in ((warp_up, 1.0), (warp_low, -1.0)):
+            if warp is not None:
+                dg += sign * warp.displacement_um(xy[:, 0], xy[:, 1])
+        for name, warp in ((iface.upper, warp_up), (iface.lower, warp_low)):
+            if warp is None:
+                findings.append(
+                    Finding("warpage", "info", label, f"{label}: no warpage for '{name}'; taken as flat")
+                )
+            elif warp.kind == "package" and jeita is not None:
+                _own_warpage(label, warp, jeita, findings)
         mismatch = dg.max(axis=1) - dg.min(axis=1)
         settled = dg - dg.mean(axis=1, keepdims=True)
         max_open = settled.max(axis=1)
@@ -408,9 +396,6 @@ def _interface(
             mismatch,
             findings,
         )
-        for name, k_arr, known in ((iface.upper, k_up, known_up), (iface.lower, k_low, known_low)):
-            if known and jeita is not None:
-                _own_warpage(label, name, model, k_arr, temperatures, jeita, findings)
     return InterfaceResult(
         lower=iface.lower,
         upper=iface.upper,
@@ -621,21 +606,10 @@ def _warpage_findings(
             )
 
 
-def _own_warpage(
-    label: str,
-    name: str,
-    model: Model,
-    curvature: np.ndarray,
-    temperatures: np.ndarray,
-    limit: float,
-    findings: list[Finding],
-) -> None:
+def _own_warpage(label: str, warp: AssemblyWarpage, limit: float, findings: list[Finding]) -> None:
     """A package's own coplanarity over its body diagonal against the JEITA-style limit."""
-    a = next((p for p in model.assemblies if p.name == name), None)
-    if a is None:
-        return
-    half_diag2 = ((a.x1 - a.x0) ** 2 + (a.y1 - a.y0) ** 2) / 4
-    w = 0.5 * np.abs(curvature) * half_diag2
+    name, temperatures = warp.name, np.asarray(warp.temperatures_c)
+    w = np.abs(warp.warpage_diagonal_um)
     over = w > limit + 1e-9
     if over.any():
         k = int(w.argmax())
