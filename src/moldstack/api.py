@@ -156,7 +156,8 @@ def _model(model_or_design: Model | Design | str | Path) -> Model:
 def export(
     model_or_design: Model | Design | str | Path, path: str | Path, format: str | None = None
 ) -> list[Path]:
-    """Write one view of the model: ``step``, ``glb``, ``stl``, ``gds``, ``oas``, ``svg`` or ``png``.
+    """Write one view of the model: ``step``, ``glb``, ``stl``, ``gds``, ``oas``, ``svg``, ``png`` or ``kicad``
+    (the board land pattern, see :mod:`moldstack.exporters.kicad`).
 
     The format is the one named, or the one ``path``'s suffix implies. Returns the files written (a GDS comes
     with its layer map beside it). Every file is written atomically.

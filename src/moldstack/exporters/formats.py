@@ -68,6 +68,12 @@ def _figure(model: Model, path: Path) -> list[Path]:
     return [write(cut, path).path]
 
 
+def _kicad(model: Model, path: Path) -> list[Path]:
+    from moldstack.exporters.kicad import write_footprint  # noqa: PLC0415
+
+    return [write_footprint(model, path, "bottom")]
+
+
 @dataclass(frozen=True)
 class ExportFormat:
     name: str
@@ -90,6 +96,12 @@ FORMATS: dict[str, ExportFormat] = {
             "svg", ".svg", "cross section through the die centre (see `moldstack section`)", _figure
         ),
         ExportFormat("png", ".png", "cross section through the die centre, as PNG", _figure),
+        ExportFormat(
+            "kicad",
+            ".kicad_mod",
+            "KiCad footprint (mm, seen from above): the board land pattern under the bottom package",
+            _kicad,
+        ),
     )
 }
 
