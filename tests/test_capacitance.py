@@ -201,6 +201,18 @@ def test_asking_for_some_nets_gives_their_rows_of_the_full_matrix(row, row_resul
     assert part.grid.shape == row_result.grid.shape
 
 
+def test_columns_shared_by_forked_workers_give_the_same_matrix(row, row_result):
+    """Two processes (the second forked after the set-up, sharing it) solve half the columns each: the same
+    matrix, to the solves' tolerance (one thread per process sweeps the planes in one block instead of two)."""
+    settings = dataclasses.replace(CAPACITANCE_PRESETS["coarse"], workers=2)
+    shared = capacitance(row, settings=settings)
+    assert shared.conductors == row_result.conductors
+    np.testing.assert_allclose(shared.maxwell_f, row_result.maxwell_f, rtol=10 * settings.tol)
+    assert len(shared.iterations) == 4 and all(i > 0 for i in shared.iterations)
+    with pytest.raises(ValueError, match="workers = 0 must be >= 1"):
+        dataclasses.replace(settings, workers=0)
+
+
 def test_result_to_dict_is_json_in_picofarads(row_result):
     data = json.loads(json.dumps(row_result.to_dict()))
     assert data["units"]["capacitance"] == "pF"

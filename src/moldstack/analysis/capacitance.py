@@ -79,6 +79,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from moldstack.fields.assembly import FACE_AXIS_SIDE, absorbed
+from moldstack.fields.fork_map import fork_map
 from moldstack.fields.problem import FACES, DiffusionProblem, FaceCondition, Links
 from moldstack.fields.solve import Method, Progress, prepare
 from moldstack.geometry.adjacency import connectivity
@@ -121,8 +122,10 @@ class CapacitanceSettings:
       (:class:`~moldstack.geometry.grid.GridTooLargeError`); memory is about 0.3 kB per cell.
     - ``tol``: the solver's relative residual per solve (1e-6: the entries to about 1e-6 of C_ii, far below
       the grid's error); ``method`` its method.
+    - ``workers``: processes solving the conductors' columns (forked after the solver is set up, so they share
+      it; each then runs single-threaded). 1 solves them all here.
 
-    :data:`CAPACITANCE_PRESETS` names three grids (``coarse``, ``default``, ``fine``).
+    :data:`CAPACITANCE_PRESETS` names four grids (``screen``, ``coarse``, ``default``, ``fine``).
     """
 
     margin_um: tuple[float, float] | None = None
@@ -142,6 +145,7 @@ class CapacitanceSettings:
     fallback_eps_r: float = 4.0
     tol: float = 1e-6
     method: Method = "auto"
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if self.boundary not in ("asymptotic", "ground"):
@@ -172,6 +176,8 @@ class CapacitanceSettings:
                 raise ValueError(f"{name} = {optional!r} must be finite and > 0 (or None)")
         if self.max_cells < 1:
             raise ValueError(f"max_cells = {self.max_cells!r} must be >= 1")
+        if self.workers < 1:
+            raise ValueError(f"workers = {self.workers!r} must be >= 1")
 
     def margins(self, model: Model) -> tuple[float, float]:
         """The (plan, z) margin for ``model`` (um)."""
@@ -183,6 +189,15 @@ class CapacitanceSettings:
 
 
 CAPACITANCE_PRESETS: dict[str, CapacitanceSettings] = {
+    "screen": CapacitanceSettings(
+        cell_fraction=1.0,
+        min_cell_um=80.0,
+        min_cell_z_um=30.0,
+        max_cell_um=300.0,
+        max_cell_z_um=80.0,
+        wire_cell_um=150.0,
+        tol=1e-3,
+    ),
     "coarse": CapacitanceSettings(
         cell_fraction=1.0, min_cell_um=40.0, min_cell_z_um=15.0, wire_cell_um=100.0, tol=1e-4
     ),
@@ -191,7 +206,9 @@ CAPACITANCE_PRESETS: dict[str, CapacitanceSettings] = {
         cell_fraction=0.25, min_cell_um=10.0, min_cell_z_um=5.0, max_cells=80_000_000
     ),
 }
-"""Named grids: ``coarse`` for a quick look, ``default``, and ``fine`` to check the default's discretisation error
+"""Named grids: ``screen`` (the build's summary: cells of 80 um and more, 30 um in z, a looser solve; self
+capacitances about 4 % above ``coarse`` on the pop example, see BENCHMARKS.md), ``coarse`` for a quick look,
+``default``, and ``fine`` to check the default's discretisation error
 (see the module docstring for how much the entries change between them)."""
 
 
@@ -782,23 +799,41 @@ def capacitance(
     held_label = labels.reshape(-1)[prepared.parts.fixed]
     selected = np.array(setup.selected)
     n = selected.size
+
+    def solve_columns(js: list[int]) -> tuple[list[int], np.ndarray, list[int], list[float], list[str]]:
+        block = np.zeros((n, len(js)))
+        its: list[int] = []
+        secs: list[float] = []
+        used: list[str] = []
+        for k, j in enumerate(js):
+            c = setup.selected[j]
+            name = setup.conductors[c].name
+            variant = dataclasses.replace(setup.problem, fixed_value=(held_label == c).astype(np.float64))
+            report = _named(progress, name) if progress is not None else None
+            sol = prepared.solve(variant, progress=report)
+            if sol.stats.method in prepared.chain[1:]:
+                # an earlier method stalled on this problem: the remaining nets start with the one that converged
+                prepared.chain = prepared.chain[prepared.chain.index(sol.stats.method) :]
+            charge = -absorbed(variant, prepared.parts, sol.u, labels)
+            block[:, k] = charge[selected]
+            its.append(sol.stats.iterations)
+            secs.append(sol.stats.solve_s)
+            used.append(sol.stats.method)
+        return js, block, its, secs, used
+
+    workers = min(settings.workers, n)
+    if workers > 1:
+        prepared.setup()  # once, here: the forked workers share it
+        prepared.single_thread()
+    shares = [[int(j) for j in share] for share in np.array_split(np.arange(n), workers)]
     columns = np.zeros((n, n))
-    iterations: list[int] = []
-    times: list[float] = []
-    methods: list[str] = []
-    for j, c in enumerate(setup.selected):
-        name = setup.conductors[c].name
-        variant = dataclasses.replace(setup.problem, fixed_value=(held_label == c).astype(np.float64))
-        report = _named(progress, name) if progress is not None else None
-        sol = prepared.solve(variant, progress=report)
-        if sol.stats.method in prepared.chain[1:]:
-            # an earlier method stalled on this problem: the remaining nets start with the one that converged
-            prepared.chain = prepared.chain[prepared.chain.index(sol.stats.method) :]
-        charge = -absorbed(variant, prepared.parts, sol.u, labels)
-        columns[:, j] = charge[selected]
-        iterations.append(sol.stats.iterations)
-        times.append(sol.stats.solve_s)
-        methods.append(sol.stats.method)
+    iterations: list[int] = [0] * n
+    times: list[float] = [0.0] * n
+    methods: list[str] = [""] * n
+    for js, block, its, secs, used in fork_map(solve_columns, shares):
+        columns[:, js] = block
+        for k, j in enumerate(js):
+            iterations[j], times[j], methods[j] = its[k], secs[k], used[k]
     maxwell = 0.5 * (columns + columns.T)
     return CapacitanceResult(
         conductors=tuple(setup.conductors[c].name for c in setup.selected),

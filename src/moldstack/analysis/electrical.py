@@ -437,7 +437,20 @@ def electrical(
     if settings.capacitance:
         t0 = time.perf_counter()
         say(f"capacitance matrix of {len(extracted)} nets")
-        cap = capacitance(model, [n.name for n in extracted], settings=settings.capacitance_grid)
+        solved: list[str] = []
+
+        def each_net(label: str, _iteration: int, _residual: float) -> None:
+            name = label.rsplit(": ", 1)[0]
+            if not solved or solved[-1] != name:
+                solved.append(name)
+                say(f"capacitance: conductor {len(solved)} ({name})")
+
+        cap = capacitance(
+            model,
+            [n.name for n in extracted],
+            settings=settings.capacitance_grid,
+            progress=each_net if progress is not None else None,
+        )
         seconds["capacitance"] = time.perf_counter() - t0
 
     network = _network(model, extracted, figures, lb, cap)

@@ -244,6 +244,8 @@ def _pcg(
 # levels (and matrices) at least this large are worked in two blocks, one per thread (when there are two cores)
 PARALLEL_MIN = 100_000
 _POOL: list[ThreadPoolExecutor] = []
+if hasattr(os, "register_at_fork"):  # a forked child (a build's worker) has no pool thread: it makes its own
+    os.register_at_fork(after_in_child=_POOL.clear)
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -1024,6 +1026,14 @@ class Prepared:
         """Set up the first method of the chain now (else it is set up on the first solve)."""
         if self.unknowns:
             self._solver(self.chain[0])
+
+    def single_thread(self) -> None:
+        """Solve on one thread from now on (when processes share the work instead of threads)."""
+        for solver in self._solvers.values():
+            if isinstance(solver, StructuredMultigrid):
+                solver.threads = False
+                for grid in solver.grids:
+                    grid.split = 0
 
     def solve(
         self,
