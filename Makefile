@@ -10,6 +10,8 @@ DEMO_SPEC ?= examples/pop_on_substrate.yaml
 DEMO_OUT ?= out/demo
 
 .PHONY: install install-test demo test lint format spice clean
+.PHONY: viewer browser
+VIEWER_JS := $(VENV)/share/moldstack/model-viewer/model-viewer-umd.min.js
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +29,7 @@ install: $(STAMP)
 
 install-test: $(TEST_STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) viewer
 	$(BIN)/moldstack claims $(DEMO_SPEC)
 	$(BIN)/moldstack build $(DEMO_SPEC) -o $(DEMO_OUT)
 
@@ -54,7 +56,30 @@ spice:
 	  || echo "ngspice install FAILED (see apt-get above): SPICE simulation tests will be skipped" >&2; \
 	}
 
-test: lint spice
+# The report's interactive 3D view: @google/model-viewer (pinned, integrity-checked) from the npm registry, into
+# the venv. Where the download fails, a line says so and reports show the static render instead.
+viewer: $(VIEWER_JS)
+
+$(VIEWER_JS): | $(STAMP)
+	@$(BIN)/python -m moldstack.report.viewer install \
+	  || echo "3D viewer not installed: reports will show the static render; run make viewer to try again" >&2
+
+# Chromium and its driver run the report's browser tests (tests/test_report_browser.py). Installed from the system
+# packages as root or with passwordless sudo; where that is impossible or fails, a line says so and those tests skip.
+browser:
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ]; then as_root=""; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then as_root="sudo -n"; \
+	  else echo "chromium missing and cannot be installed (no root, no passwordless sudo): browser tests of the report will be skipped" >&2; exit 0; fi; \
+	  command -v apt-get >/dev/null 2>&1 || { echo "chromium missing and no apt-get to install it with: browser tests of the report will be skipped" >&2; exit 0; }; \
+	  echo "installing chromium and chromium-driver (apt-get) for the report's browser tests"; \
+	  { $$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+	    && $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+	    && command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } \
+	  || echo "chromium install FAILED (see apt-get above): browser tests of the report will be skipped" >&2; \
+	}
+
+test: lint spice browser viewer
 	$(BIN)/python -m pytest -q
 
 clean:
