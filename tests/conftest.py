@@ -38,3 +38,41 @@ def mutated() -> Callable[[str, Callable[[dict[str, Any]], None]], list[moldstac
         return problems_of(data)
 
     return run
+
+
+REPORT_NETS = ("pkg/die1.C1", "pkg/die1.C2")
+
+
+@pytest.fixture(scope="session")
+def claim21_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]]:
+    """A real build folder of ``claim21_plated_via.yaml`` for the report tests, with the stage records.
+
+    ``moldstack build`` without ``electrical`` (replaced by two nets without the capacitance matrix, with a
+    loop: the capacitance is tests/test_electrical.py's) and ``step`` (the report only links it)."""
+    import time  # noqa: PLC0415
+
+    from moldstack.build_status import StageStatus  # noqa: PLC0415
+    from moldstack.output import write_electrical  # noqa: PLC0415
+
+    out = tmp_path_factory.mktemp("claim21_build")
+    built = moldstack.run_build(
+        EXAMPLES / "claim21_plated_via.yaml", out, moldstack.BuildOptions(skip=("electrical", "step"))
+    )
+    assert built.ok, built.failed
+    stages = [s for s in built.stages if s.name not in ("electrical", "results", "report")]
+    start = time.perf_counter()
+    model = moldstack.build(moldstack.load(EXAMPLES / "claim21_plated_via.yaml"))
+    result = moldstack.electrical(
+        model, list(REPORT_NETS), capacitance=False, loops=[(REPORT_NETS[0], [REPORT_NETS[1]])]
+    )
+    files = write_electrical(result, out)
+    stages.append(
+        StageStatus(
+            "electrical",
+            "per-net R, L (two nets)",
+            "ran",
+            time.perf_counter() - start,
+            tuple(Path(f).relative_to(out).as_posix() for f in files),
+        )
+    )
+    return out, stages

@@ -232,16 +232,22 @@ def test_build_writes_every_output(tmp_path: Path) -> None:
     code, stdout, _ = run_cli("build", SPEC, "-o", out, "--skip", "electrical")  # in test_electrical.py
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == [
+        ".moldstack",
         "claims.json",
         "drc.json",
         "drc.svg",
+        "footprint.kicad_mod",
+        "footprint_top.kicad_mod",
         "layers.gds",
         "layers.txt",
         "lvs.json",
         "lvs.txt",
         "model.glb",
         "model.json",
+        "model.png",
         "model.step",
+        "report.html",
+        "results.json",
         "sections",
         "stack.json",
         "thermal.json",
@@ -270,19 +276,19 @@ def test_build_writes_every_output(tmp_path: Path) -> None:
     assert "checks: DRC clean, LVS CORRECT" in stdout and "stack not stacked" in stdout
     assert "warpage over the diagonal, 25-260-25 C: pkg -48..+49 um" in stdout
     assert json.loads((out / "stack.json").read_text())["verdict"] == "not stacked"
-    assert stdout.strip().splitlines()[-1] == f"open {out / 'claims.json'}"
+    assert stdout.strip().splitlines()[-1] == f"open {out / 'report.html'}"
 
 
 def test_build_skips_outputs_by_name(tmp_path: Path) -> None:
     code, _, stderr = run_cli(
-        "build", SPEC, "-o", tmp_path, "--skip", "thermal", "--skip", "model.step", "--skip", "electrical"
+        "build", SPEC, "-o", tmp_path, "--skip", "thermal", "--skip", "step", "--skip", "electrical"
     )
     assert code == 0, stderr
     names = {p.name for p in tmp_path.iterdir()}
     assert "thermal.json" not in names and "model.step" not in names and "model.glb" in names
     code, _, stderr = run_cli("build", SPEC, "-o", tmp_path, "--skip", "warp")
     assert code == 2
-    assert "--skip warp: not an output; outputs are claims.json" in stderr
+    assert "--skip warp: not a stage; stages are electrical, thermal, step" in stderr
 
 
 def test_build_refuses_a_file_as_output_folder(tmp_path: Path) -> None:

@@ -191,7 +191,7 @@ assemblies:
 
 
 def test_build_writes_electrical_with_capacitance(tmp_path: Path) -> None:
-    """`moldstack build` writes electrical.json (with the capacitance matrix, coarse grid) and interconnect.sp
+    """`moldstack build` writes electrical.json (with the capacitance matrix, screening grid) and interconnect.sp
     for a small 8-net package; the SPICE carries one capacitance to REF per net; the Maxwell matrix is
     symmetric with a positive diagonal and non-positive off-diagonal entries."""
     spec = tmp_path / "small.yaml"
@@ -206,7 +206,7 @@ def test_build_writes_electrical_with_capacitance(tmp_path: Path) -> None:
             str(out),
             *(
                 a
-                for o in ("model.step", "model.glb", "thermal", "layers.gds", "checks", "warpage")
+                for o in ("step", "glb", "thermal", "gds", "checks", "warpage", "render", "sections")
                 for a in ("--skip", o)
             ),
         ],

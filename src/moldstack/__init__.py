@@ -15,12 +15,15 @@ from moldstack.api import (
     thermal,
     warpage,
 )
+from moldstack.build_run import BuildOptions, BuildResult, run_build
 from moldstack.geometry.model import Model, Solid
 from moldstack.spec.design import Design
 from moldstack.spec.errors import Problem, SpecError
 from moldstack.validation import validate
 
 __all__ = [
+    "BuildOptions",
+    "BuildResult",
     "Design",
     "Model",
     "Problem",
@@ -36,6 +39,7 @@ __all__ = [
     "load",
     "loads",
     "process",
+    "run_build",
     "section",
     "thermal",
     "validate",

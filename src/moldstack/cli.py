@@ -16,7 +16,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -24,7 +23,7 @@ from rich.text import Text
 
 import moldstack
 from moldstack.geometry.grid import GridTooLargeError
-from moldstack.output import OUTPUT_WRITERS, BuildInputs, json_text, write_outputs, write_text
+from moldstack.output import json_text, write_text
 from moldstack.spec.errors import Problem, SpecError
 from moldstack.spec.io import json_schema
 from moldstack.templates import TEMPLATES, TemplateNotFoundError, template_path
@@ -146,7 +145,12 @@ def reporting(ctx: typer.Context, source: str | None = None) -> Iterator[None]:
         if type(exc).__name__ == "NotConvergedError":
             _say_error(f"the field solver did not converge: {exc}")
             raise typer.Exit(EXIT_NOT_CONVERGED) from None
-        if type(exc).__name__ in ("ThermalInputError", "ElectricalInputError", "WarpageInputError"):
+        if type(exc).__name__ in (
+            "ThermalInputError",
+            "ElectricalInputError",
+            "WarpageInputError",
+            "FootprintError",
+        ):
             _say_error(str(exc))
             raise typer.Exit(EXIT_BAD_INPUT) from None
         hint = "" if debug else "; run `moldstack --debug ...` for the traceback"
@@ -268,100 +272,12 @@ def claims(ctx: typer.Context, spec: SpecArg, as_json: JsonOpt = False, flow: Fl
     console.print(Text(f"{spec}: claims that hold: {', '.join(held) if held else 'none'}"))
 
 
-@app.command()
-def build(
-    ctx: typer.Context,
-    spec: SpecArg,
-    out_dir: OutDirOpt,
-    skip: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--skip",
-            metavar="OUTPUT",
-            help="Leave an output out (repeatable): " + ", ".join(w.name for w in OUTPUT_WRITERS) + ".",
-            show_default=False,
-        ),
-    ] = None,
-) -> None:
-    """Build a spec and write every output into a folder, each file atomically.
-
-    claims.json, model.json, model.step, model.glb, layers.gds with layers.txt, sections/*.svg, process/ (where
-    the claimed method makes the design), drc.json/.svg, lvs.json/.txt, stack.json, warpage.json/.png,
-    thermal.json with maps and thermal.vtr (where dies have power), electrical.json and interconnect.sp.
-    """
-    with reporting(ctx, str(spec)):
-        if out_dir.exists() and not out_dir.is_dir():
-            raise UsageError(f"{out_dir}: is a file; give a folder for the outputs")
-        names = [w.name for w in OUTPUT_WRITERS]
-        for name in skip or []:
-            if name not in names:
-                raise UsageError(f"--skip {name}: not an output; outputs are {', '.join(names)}")
-        writers = [w for w in OUTPUT_WRITERS if w.name not in (skip or [])]
-        design = moldstack.load(str(spec))
-        inputs = BuildInputs(model=moldstack.build(design), design=design)
-        written = write_outputs(inputs, out_dir, writers)
-        held = holding_claims(inputs.claim_chart.to_dict())
-    model = inputs.model
-    units = sum(len(a.units) for a in model.assemblies)
-    assemblies = len(model.assemblies)
-    parts = len({s.part for s in model.solids})
-    console.print(Text(f"built {model.name} from {spec}", style="bold"))
-    console.print(
-        f"  {len(model.solids)} solids, {parts} parts, {units} conductive units "
-        f"in {assemblies} assembl{'ies' if assemblies != 1 else 'y'}"
-    )
-    console.print(f"  claims that hold: {', '.join(held) if held else 'none'}")
-    if "thermal" not in (skip or []) and inputs.thermal_results:
-        first = inputs.thermal_results[0]
-        thetas = ", ".join(
-            f"{THETA_NAMES[r.environment.resistance_name]} {r.resistance_k_per_w:.2f}"
-            for r in inputs.thermal_results
-        )
-        console.print(
-            f"  thermal: Tj max {first.tj_max_c:.1f} C at {first.power_w:g} W in {first.environment.kind}; "
-            f"{thetas} K/W"
-        )
-    if not {"checks", "warpage"} <= set(skip or []):
-        v = inputs.verification
-        summary = v.summary()
-        if "checks" not in (skip or []):
-            console.print(f"  checks: DRC {summary['drc']}, LVS {summary['lvs']}, stack {summary['stack']}")
-        if "warpage" not in (skip or []):
-            ranges = ", ".join(
-                f"{a.name} {a.warpage_diagonal_um.min():+.0f}..{a.warpage_diagonal_um.max():+.0f}"
-                for a in v.warpage.assemblies
-                if a.kind == "package"
-            )
-            peak = v.warpage.settings.peak_c
-            console.print(f"  warpage over the diagonal, 25-{peak:g}-25 C: {ranges} um (+ convex)")
-    if "electrical" not in (skip or []):
-        el = inputs.electrical_result
-        r = [n.r_dc_ohm * 1e3 for n in el.nets]
-        lp = [n.l_partial_h * 1e9 for n in el.nets]
-        line = (
-            f"  electrical: {len(el.nets)} nets, R dc {min(r):.1f}-{max(r):.1f} mOhm, "
-            f"L partial {min(lp):.2f}-{max(lp):.2f} nH"
-        )
-        if el.capacitance is not None:
-            c = np.diag(el.capacitance.maxwell_f) * 1e12
-            line += f", C {c.min():.3f}-{c.max():.3f} pF (coarse grid)"
-        console.print(line)
-    count = sum(len(paths) for _, paths in written)
-    console.print(Text(f"wrote {count} files to {out_dir}:"))
-    for writer, paths in written:
-        for k, path in enumerate(paths):
-            name = str(path.relative_to(out_dir)) if path.is_relative_to(out_dir) else str(path)
-            console.print(Text(f"  {name:<30} {writer.description if k == 0 else ''}".rstrip()))
-    first = next((w.name for w, _ in written if w.open_first), "")
-    console.print(Text(f"open {out_dir / first}", style="bold"))
-
-
 FormatOpt = Annotated[
     str | None,
     typer.Option(
         "--format",
         "-f",
-        help="step, glb, stl, gds, oas, svg or png (default: from the file's suffix).",
+        help="step, glb, stl, gds, oas, svg, png or kicad (default: from the file's suffix).",
         show_default=False,
     ),
 ]
@@ -799,7 +715,7 @@ def _detail_window(text: str | None) -> tuple[float, float] | str | None:
     return (u0, u1)
 
 
-from moldstack import cli_verify  # noqa: E402, F401 - registers check and warpage on app
+from moldstack import cli_build, cli_verify  # noqa: E402, F401 - register build, check and warpage on app
 
 
 def main() -> None:

@@ -1,35 +1,39 @@
-"""Writing outputs: atomic files, JSON documents, and the list of files ``moldstack build`` writes.
+"""Writing outputs: atomic files, JSON documents, the build's shared inputs, and the writers of each result.
 
-Every file is written to a temporary name in its own directory, flushed and synced to disk, then renamed over
-the target with :func:`os.replace`, so a reader sees either the old file or the whole new one, never half of
-one; an interrupted run leaves the previous outputs as they were. JSON is written with the keys in the order
-the results give them, indented, with numpy values turned into plain numbers and non-finite floats into
-``null`` (JSON has no NaN). Nothing here prints.
+Every file is written to a temporary name (next to it, or in a build's staging folder, see :func:`staging`),
+flushed and synced to disk, then renamed over the target with :func:`os.replace`, so a reader sees either the old
+file or the whole new one, never half of one; an interrupted run leaves the previous outputs as they were. JSON
+is written with the keys in the order the results give them, indented, with numpy values turned into plain
+numbers and non-finite floats into ``null`` (JSON has no NaN). The stages of ``moldstack build`` that use these
+writers are in :mod:`moldstack.build_stages`. Nothing here prints.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import io
 import json
 import math
 import os
 import secrets
+import shutil
 import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from moldstack.api import claims, export
+from moldstack.api import claims
 
 if TYPE_CHECKING:
     from moldstack.analysis.electrical import ElectricalResult
     from moldstack.analysis.thermal import ThermalResult
     from moldstack.analysis.warpage import WarpageResult
     from moldstack.checks.claims import ClaimChart
+    from moldstack.checks.rule_deck import RuleDeck
     from moldstack.checks.stack import StackResult
     from moldstack.checks.verification import Verification
     from moldstack.fab.result import ProcessResult
@@ -37,6 +41,12 @@ if TYPE_CHECKING:
     from moldstack.spec.design import Design
 
 _TEMP_SUFFIX = ".tmp"
+BUILD_CAPACITANCE_GRID = "screen"  # the capacitance grid of a build (CAPACITANCE_PRESETS)
+
+
+def cores() -> int:
+    """The CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -53,11 +63,42 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+_STAGING: list[Path] = []  # where temporaries go while a build writes into a folder (see staging())
+
+
+@contextlib.contextmanager
+def staging(out_dir: str | Path) -> Iterator[Path | None]:
+    """While the block runs, write every temporary file in a hidden folder beside ``out_dir`` (same file system)
+    rather than next to its target, so ``out_dir`` only ever holds whole files, even when the process is killed
+    mid-write; the folder is emptied first (what a killed run left) and removed at the end. Where no such folder
+    can be made on the same file system, temporaries stay next to their targets. Yields the folder or None."""
+    out = Path(out_dir).resolve()
+    folder = out.parent / f".{out.name}.moldstack-partial"
+    try:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        if folder.stat().st_dev != out.stat().st_dev:
+            shutil.rmtree(folder, ignore_errors=True)
+            yield None
+            return
+    except OSError:
+        yield None
+        return
+    _STAGING.append(folder)
+    try:
+        yield folder
+    finally:
+        _STAGING.remove(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _open_temporary(target: Path) -> tuple[Path, int]:
-    """Create a new, empty temporary file next to ``target``; the umask applies as for any new file."""
+    """Create a new, empty temporary file next to ``target`` (or in the staging folder, see :func:`staging`);
+    the umask applies as for any new file."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    folder = _STAGING[-1] if _STAGING else target.parent
     while True:
-        temp = target.with_name(f".{target.name}.{secrets.token_hex(6)}{_TEMP_SUFFIX}")
+        temp = folder / f".{target.name}.{secrets.token_hex(6)}{_TEMP_SUFFIX}"
         try:
             return temp, os.open(temp, flags, 0o666)
         except FileExistsError:
@@ -185,16 +226,19 @@ def write_json(path: str | Path, value: Any, *, overwrite: bool = True) -> Path:
     return write_text(path, json_text(value), overwrite=overwrite)
 
 
-@dataclass(frozen=True)
+@dataclass
 class BuildInputs:
     """What the outputs of a build are made from; results several outputs share are computed once.
 
     With the ``design`` (not only its model) the claim chart includes the method claims 21-23 and the build
-    runs the claimed process where it applies.
+    runs the claimed process where it applies. ``deck`` is the DRC rule deck (default: the shipped one). ``say``
+    receives a line on what a long computation is doing now (a build shows it beside the running stage).
     """
 
     model: Model
     design: Design | None = None
+    deck: RuleDeck | None = None
+    say: Callable[[str], None] = field(default=lambda _text: None, repr=False, compare=False)
 
     @cached_property
     def claim_chart(self) -> ClaimChart:
@@ -214,25 +258,29 @@ class BuildInputs:
         if not any(d.power_w > 0 for a in self.model.assemblies for d in a.dies):
             return ()
         kinds = ("jesd51-9", "cold-plate-top", "ring-cold-plate")
-        return tuple(thermal(self.model, Environment(kind)) for kind in kinds)
+        results = []
+        for kind in kinds:
+            self.say(f"thermal field in {kind}")
+            results.append(thermal(self.model, Environment(kind)))
+        return tuple(results)
 
     @cached_property
     def electrical_result(self) -> ElectricalResult:
         """Every net's R, L and C and the SPICE network (:func:`moldstack.analysis.electrical.electrical`), the
-        capacitance on the ``coarse`` grid (a build's quick look; ``moldstack electrical`` defaults finer)."""
+        capacitance on the ``screen`` grid, its columns shared by one process per core (a build's quick look;
+        ``moldstack electrical`` defaults finer)."""
         from moldstack.analysis.capacitance import CAPACITANCE_PRESETS  # noqa: PLC0415
         from moldstack.analysis.electrical import ElectricalSettings, electrical  # noqa: PLC0415
 
-        return electrical(
-            self.model, settings=ElectricalSettings(capacitance_grid=CAPACITANCE_PRESETS["coarse"])
-        )
+        grid = dataclasses.replace(CAPACITANCE_PRESETS[BUILD_CAPACITANCE_GRID], workers=cores())
+        return electrical(self.model, settings=ElectricalSettings(capacitance_grid=grid), progress=self.say)
 
     @cached_property
     def verification(self) -> Verification:
         """DRC with the shipped rule deck, LVS, and the stack check over the default reflow profile."""
         from moldstack.checks.verification import verify  # noqa: PLC0415
 
-        return verify(self.model)
+        return verify(self.model, self.deck)
 
     @cached_property
     def process_result(self) -> ProcessResult | None:
@@ -263,52 +311,6 @@ def write_process(
     ]
     written += write_traveler(result.run, folder, frames=frames)
     return written + [f.path for f in frames]
-
-
-@dataclass(frozen=True)
-class OutputWriter:
-    """One output of ``moldstack build``: its name under the output folder, what it holds, how it is written.
-
-    ``write`` receives the build inputs and the output folder and returns the paths it wrote (atomically).
-    The output with ``open_first`` is the one a user is pointed at when the build is done.
-    """
-
-    name: str
-    description: str
-    write: Callable[[BuildInputs, Path], Sequence[Path]]
-    open_first: bool = False
-
-
-def _write_model_json(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
-    return [write_json(out_dir / "model.json", inputs.model.to_dict())]
-
-
-def _write_claims_json(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
-    return [write_json(out_dir / "claims.json", inputs.claim_chart.to_dict())]
-
-
-def _write_step(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
-    return export(inputs.model, out_dir / "model.step")
-
-
-def _write_glb(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
-    return export(inputs.model, out_dir / "model.glb")
-
-
-def _write_gds(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
-    return export(inputs.model, out_dir / "layers.gds")
-
-
-def _write_sections(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
-    from moldstack.exporters.section_figure import write_section_svg  # noqa: PLC0415 - matplotlib when needed
-    from moldstack.geometry.section import default_planes, section  # noqa: PLC0415
-
-    folder = out_dir / "sections"
-    folder.mkdir(exist_ok=True)
-    return [
-        write_section_svg(section(inputs.model, p.plane), folder / f"{p.name}.svg").path
-        for p in default_planes(inputs.model)
-    ]
 
 
 def write_thermal(
@@ -346,14 +348,6 @@ def write_thermal(
     ]
 
 
-def _write_thermal(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
-    results = inputs.thermal_results
-    if not results:
-        return []
-    first, *others = results
-    return write_thermal(first, inputs.model, out_dir, others)
-
-
 def write_electrical(
     result: ElectricalResult, out_dir: str | Path, spice: str | Path | None = None
 ) -> list[Path]:
@@ -369,10 +363,6 @@ def write_electrical(
         write_json(folder / "electrical.json", data),
         write_spice(result.network, sp, title=result.model, k_min=result.k_min),
     ]
-
-
-def _write_electrical(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
-    return write_electrical(inputs.electrical_result, out_dir)
 
 
 def write_warpage(result: WarpageResult, out_dir: str | Path, stack: StackResult | None = None) -> list[Path]:
@@ -409,77 +399,3 @@ def write_verification(verification: Verification, model: Model, out_dir: str | 
         write_text(folder / "lvs.txt", verification.lvs.to_text()),
         write_json(folder / "stack.json", verification.stack.to_dict()),
     ]
-
-
-def _write_checks(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
-    return write_verification(inputs.verification, inputs.model, out_dir)
-
-
-def _write_warpage(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
-    return write_warpage(inputs.verification.warpage, out_dir, inputs.verification.stack)
-
-
-def _write_process(inputs: BuildInputs, out_dir: Path) -> Sequence[Path]:
-    result = inputs.process_result
-    return [] if result is None else write_process(result, out_dir / "process", formats=("svg",))
-
-
-OUTPUT_WRITERS: tuple[OutputWriter, ...] = (
-    OutputWriter(
-        "claims.json",
-        "claim chart: each claim holds or not, with the parts that satisfy each element",
-        _write_claims_json,
-        open_first=True,
-    ),
-    OutputWriter(
-        "model.json",
-        "built model: solids with part, role, material and net; counts and volumes",
-        _write_model_json,
-    ),
-    OutputWriter(
-        "model.step", "3D model for MCAD (STEP AP214, mm), named and coloured by material", _write_step
-    ),
-    OutputWriter("model.glb", "3D view (glTF binary), one node per solid", _write_glb),
-    OutputWriter(
-        "layers.gds",
-        "mask artwork (GDSII, um), one cell per assembly; layers.txt maps role to layer",
-        _write_gds,
-    ),
-    OutputWriter(
-        "sections", "cross sections (SVG) through a row of units and through the die", _write_sections
-    ),
-    OutputWriter(
-        "process",
-        "virtual fabrication by the claimed method (claims 21-23), where it applies: traveler, frames, flow",
-        _write_process,
-    ),
-    OutputWriter(
-        "checks",
-        "design rules (drc.svg marks violations), LVS report (lvs.txt), stack-compatibility verdict",
-        _write_checks,
-    ),
-    OutputWriter(
-        "warpage",
-        "warpage of each package over a 25-260-25 C reflow (laminate theory) and its plot",
-        _write_warpage,
-    ),
-    OutputWriter(
-        "thermal",
-        "junction temperature and theta-JA / -JC / -JB (JEDEC-like), maps, field (.vtr), if dies have power",
-        _write_thermal,
-    ),
-    OutputWriter(
-        "electrical",
-        "per-net DC resistance, partial/loop inductance, capacitance matrix (JSON) and a SPICE subcircuit",
-        _write_electrical,
-    ),
-)
-
-
-def write_outputs(
-    inputs: BuildInputs, out_dir: str | Path, writers: Sequence[OutputWriter] = OUTPUT_WRITERS
-) -> list[tuple[OutputWriter, list[Path]]]:
-    """Create ``out_dir`` if needed and run every writer in order; return each writer with the paths it wrote."""
-    folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    return [(writer, list(writer.write(inputs, folder))) for writer in writers]
