@@ -65,7 +65,8 @@ def main() -> None:
 
         first = _build(spec, out)
         results = json.loads((out / "results.json").read_text())
-        rows.append(("first build (parallel stages)", first, f"{len(results['stages'])} stages ran"))
+        ran = sum(1 for s in results["stages"].values() if s["state"] == "ran")
+        rows.append(("first build (parallel stages)", first, f"{ran} stages ran"))
 
         again = _build(spec, out)
         cached = sum(1 for s in _states(out).values() if s in ("ran", "not applicable"))

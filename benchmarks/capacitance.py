@@ -3,8 +3,8 @@
 For 10 and 50 nets of an example (the first nets in model order: neighbours along the package's edges) on the
 ``default`` capacitance grid: cells, unknowns, the set-up time (grid, cells, surface couplings, assembly and
 multigrid hierarchy, once), the solves (one per net: iterations, time per net), the total and the asymmetry of
-the Maxwell matrix before symmetrising. Then the first net's column on the ``coarse``, ``default`` and ``fine``
-grids (:data:`~moldstack.analysis.capacitance.CAPACITANCE_PRESETS`): its C_ii, its coupling to the next net and
+the Maxwell matrix before symmetrising. Then the first net's column on the ``screen`` (the build's), ``coarse``,
+``default`` and ``fine`` grids (:data:`~moldstack.analysis.capacitance.CAPACITANCE_PRESETS`): its C_ii, its coupling to the next net and
 to the one after, with the change from the previous grid and a Richardson estimate of the limit from the last
 three (the order fitted from the two changes).
 
@@ -104,7 +104,7 @@ def main() -> None:
         print("| grid | cells | C11 pF | change | C12 pF | change | C13 pF | change | iterations | s |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         rows: list[dict[str, float]] = []
-        for grid in ("coarse", "default", "fine"):
+        for grid in ("screen", "coarse", "default", "fine"):
             r = _column(model, grid)
             changes = [
                 f"{100 * (r[k] / rows[-1][k] - 1):+.2f} %" if rows else "" for k in ("c00", "c01", "c02")
@@ -119,7 +119,8 @@ def main() -> None:
             limit, order = _richardson([r[key] for r in rows])
             errors = ", ".join(f"{100 * (r[key] / limit - 1):+.1f} %" for r in rows)
             print(
-                f"\n{label}: Richardson limit {limit:.5f} pF (order {order:.2f}); coarse, default, fine: {errors}"
+                f"\n{label}: Richardson limit {limit:.5f} pF (order {order:.2f}, from coarse, default, fine); "
+                f"screen, coarse, default, fine: {errors}"
             )
     print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
 

@@ -403,7 +403,9 @@ def run_build(
             )
         )
         _JOB.clear()
-        _JOB.update(inputs=BuildInputs(model=model, design=design, deck=deck), out_dir=out)
+        _JOB.update(
+            inputs=BuildInputs(model=model, design=design, deck=deck, workers=options.jobs), out_dir=out
+        )
         try:
             _execute(work, workers, on_done, emit)
         finally:

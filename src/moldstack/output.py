@@ -231,13 +231,15 @@ class BuildInputs:
     """What the outputs of a build are made from; results several outputs share are computed once.
 
     With the ``design`` (not only its model) the claim chart includes the method claims 21-23 and the build
-    runs the claimed process where it applies. ``deck`` is the DRC rule deck (default: the shipped one). ``say``
+    runs the claimed process where it applies. ``deck`` is the DRC rule deck (default: the shipped one);
+    ``workers`` the processes a computation may share out (default: one per core). ``say``
     receives a line on what a long computation is doing now (a build shows it beside the running stage).
     """
 
     model: Model
     design: Design | None = None
     deck: RuleDeck | None = None
+    workers: int | None = None
     say: Callable[[str], None] = field(default=lambda _text: None, repr=False, compare=False)
 
     @cached_property
@@ -272,7 +274,9 @@ class BuildInputs:
         from moldstack.analysis.capacitance import CAPACITANCE_PRESETS  # noqa: PLC0415
         from moldstack.analysis.electrical import ElectricalSettings, electrical  # noqa: PLC0415
 
-        grid = dataclasses.replace(CAPACITANCE_PRESETS[BUILD_CAPACITANCE_GRID], workers=cores())
+        grid = dataclasses.replace(
+            CAPACITANCE_PRESETS[BUILD_CAPACITANCE_GRID], workers=self.workers or cores()
+        )
         return electrical(self.model, settings=ElectricalSettings(capacitance_grid=grid), progress=self.say)
 
     @cached_property

@@ -206,8 +206,9 @@ CAPACITANCE_PRESETS: dict[str, CapacitanceSettings] = {
         cell_fraction=0.25, min_cell_um=10.0, min_cell_z_um=5.0, max_cells=80_000_000
     ),
 }
-"""Named grids: ``screen`` (the build's summary: cells of 80 um and more, 30 um in z, a looser solve; self
-capacitances about 4 % above ``coarse`` on the pop example, see BENCHMARKS.md), ``coarse`` for a quick look,
+"""Named grids: ``screen`` (the build's quick look: cells of 80 um and more, 30 um in z, a looser solve; on the
+claim-1 example C_ii -8 % and the coupling to the next net -14 % against the Richardson limit, where ``coarse``
+gives -5.8 % and -9 %; see BENCHMARKS.md), ``coarse`` for a quick look,
 ``default``, and ``fine`` to check the default's discretisation error
 (see the module docstring for how much the entries change between them)."""
 
