@@ -41,20 +41,25 @@ format: $(TEST_STAMP)
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
-# ngspice runs the SPICE export's simulation tests. Installed from the system packages as root or with
-# passwordless sudo; where that is impossible or fails, a line says so and those tests skip with the reason.
-spice:
-	@command -v ngspice >/dev/null 2>&1 || { \
+# $(call apt_install,PACKAGES,CHECK,WHAT): unless the shell command CHECK succeeds, install the Debian PACKAGES with
+# apt-get as root or with passwordless sudo; where that is impossible or fails, a line says so and WHAT is skipped.
+define apt_install
+	@$(2) || { \
 	  if [ "$$(id -u)" = 0 ]; then as_root=""; \
 	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then as_root="sudo -n"; \
-	  else echo "ngspice missing and cannot be installed (no root, no passwordless sudo): SPICE simulation tests will be skipped" >&2; exit 0; fi; \
-	  command -v apt-get >/dev/null 2>&1 || { echo "ngspice missing and no apt-get to install it with: SPICE simulation tests will be skipped" >&2; exit 0; }; \
-	  echo "installing ngspice (apt-get) for the SPICE simulation tests"; \
+	  else echo "$(1) missing and cannot be installed (no root, no passwordless sudo): $(3) will be skipped" >&2; exit 0; fi; \
+	  command -v apt-get >/dev/null 2>&1 || { echo "$(1) missing and no apt-get to install it with: $(3) will be skipped" >&2; exit 0; }; \
+	  echo "installing $(1) (apt-get) for $(3)"; \
 	  { $$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
-	    && $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ngspice >/dev/null \
-	    && command -v ngspice >/dev/null 2>&1; } \
-	  || echo "ngspice install FAILED (see apt-get above): SPICE simulation tests will be skipped" >&2; \
+	    && $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null \
+	    && $(2); } \
+	  || echo "$(1) install FAILED (see apt-get above): $(3) will be skipped" >&2; \
 	}
+endef
+
+# ngspice runs the SPICE export's simulation tests.
+spice:
+	$(call apt_install,ngspice,command -v ngspice >/dev/null 2>&1,SPICE simulation tests)
 
 # The report's interactive 3D view: @google/model-viewer (pinned, integrity-checked) from the npm registry, into
 # the venv. Where the download fails, a line says so and reports show the static render instead.
@@ -64,20 +69,10 @@ $(VIEWER_JS): | $(STAMP)
 	@$(BIN)/python -m moldstack.report.viewer install \
 	  || echo "3D viewer not installed: reports will show the static render; run make viewer to try again" >&2
 
-# Chromium and its driver run the report's browser tests (tests/test_report_browser.py). Installed from the system
-# packages as root or with passwordless sudo; where that is impossible or fails, a line says so and those tests skip.
+# Chromium and its driver run the report's browser tests (tests/test_report_browser.py). On Ubuntu the apt package is
+# a shim for the snap: where no working browser results, those tests skip with the reason.
 browser:
-	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
-	  if [ "$$(id -u)" = 0 ]; then as_root=""; \
-	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then as_root="sudo -n"; \
-	  else echo "chromium missing and cannot be installed (no root, no passwordless sudo): browser tests of the report will be skipped" >&2; exit 0; fi; \
-	  command -v apt-get >/dev/null 2>&1 || { echo "chromium missing and no apt-get to install it with: browser tests of the report will be skipped" >&2; exit 0; }; \
-	  echo "installing chromium and chromium-driver (apt-get) for the report's browser tests"; \
-	  { $$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
-	    && $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
-	    && command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } \
-	  || echo "chromium install FAILED (see apt-get above): browser tests of the report will be skipped" >&2; \
-	}
+	$(call apt_install,chromium chromium-driver,command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1,browser tests of the report)
 
 test: lint spice browser viewer
 	$(BIN)/python -m pytest -q
