@@ -40,9 +40,19 @@ __all__ = [
     "loads",
     "process",
     "run_build",
+    "run_sweep",
     "section",
     "thermal",
     "validate",
     "warpage",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """``moldstack.run_sweep`` loads the sweep engine (Dask, pyarrow) only when it is first used."""
+    if name == "run_sweep":
+        from moldstack.sweep.engine import run_sweep  # noqa: PLC0415
+
+        return run_sweep
+    raise AttributeError(f"module 'moldstack' has no attribute {name!r}")

@@ -715,7 +715,7 @@ def _detail_window(text: str | None) -> tuple[float, float] | str | None:
     return (u0, u1)
 
 
-from moldstack import cli_build, cli_verify  # noqa: E402, F401 - register build, check and warpage on app
+from moldstack import cli_build, cli_sweep, cli_verify  # noqa: E402, F401 - register build, check, warpage, sweep
 
 
 def main() -> None:
