@@ -11,11 +11,15 @@ Prints two markdown tables:
    Parquet parts) with a task that does nothing (:func:`moldstack.sweep.engine.echo_variant`), so the wall time
    per variant is what the engine adds to every variant.
 
-Run: .venv/bin/python benchmarks/sweep.py (about a minute and a half on 2 cores).
+With ``--thermal``, a third table: 20 variants whose analysis is a field solve (the coarse thermal grid), where a
+single worker's solver may use both cores on its own threads, on 1 and 2 workers.
+
+Run: .venv/bin/python benchmarks/sweep.py [--thermal] (about a minute and a half on 2 cores; 3 with --thermal).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 import time
@@ -44,7 +48,35 @@ def _sweep(folder: Path, workers: int, *, echo: bool = False) -> tuple[SweepResu
     return result, time.perf_counter() - start
 
 
+THERMAL_FACTORS = ["assemblies[0].body.thickness_um=400:600:4", "assemblies[0].dies[0].power_w=0.5:2:5"]
+THERMAL_SETTINGS = EvalSettings(analyses=("thermal",), coarse=True)
+
+
+def _thermal_table(folder: Path) -> None:
+    """20 variants whose analysis is a field solve (coarse thermal grid, 2-3 s each): the solver's own threads
+    against the engine's worker processes."""
+    rows = {}
+    for n in (1, 2):
+        rows[n] = run_sweep(
+            SPEC, THERMAL_FACTORS, settings=THERMAL_SETTINGS, out=folder / f"thermal-{n}.parquet", workers=n
+        )
+    base = rows[1].seconds
+    print(f"\n## 20 coarse thermal variants ({SPEC.name}: Tj and theta-JA on the coarse grid)\n")
+    print("| workers | variants ok | sweep wall s | variant s (mean) | speed-up |")
+    print("|---:|---:|---:|---:|---:|")
+    for n, result in rows.items():
+        print(
+            f"| {n} | {result.counts.get('ok', 0)} | {result.seconds:.1f} | "
+            f"{result.task_seconds / max(result.ran, 1):.2f} | {base / result.seconds:.2f}x |"
+        )
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--thermal", action="store_true", help="also 20 coarse thermal variants, 1 vs 2 workers"
+    )
+    args = parser.parse_args()
     print(f"# moldstack sweep benchmark ({cores()} cores, {os.uname().machine})\n")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -71,6 +103,9 @@ def main() -> None:
             f"| {n} | {result.seconds:.2f} | {1000 * result.seconds / result.ran:.1f} | "
             f"{result.ran / result.seconds:.0f} |"
         )
+    if args.thermal:
+        with tempfile.TemporaryDirectory() as tmp:
+            _thermal_table(Path(tmp))
 
 
 if __name__ == "__main__":

@@ -126,6 +126,19 @@ def echo_variant(spec_text: str, values: Mapping[str, Any], settings: Any) -> di
     return {"status": "ok", "reason": None, "seconds": 0.0} | {f"echo.{k}": v for k, v in values.items()}
 
 
+def warm_worker() -> str:
+    """Import what a variant's evaluation needs, once per worker process, before the first variant (run on every
+    worker when the sweep starts, so the first variants do not carry the imports). Returns the moldstack version."""
+    import moldstack  # noqa: PLC0415
+    import moldstack.analysis.electrical  # noqa: PLC0415
+    import moldstack.analysis.thermal  # noqa: PLC0415
+    import moldstack.analysis.warpage  # noqa: PLC0415
+    import moldstack.checks.verification  # noqa: PLC0415
+    import moldstack.sweep.evaluate  # noqa: PLC0415
+
+    return moldstack.__version__
+
+
 def run_variant(
     evaluate: Evaluate, variant: int, spec_text: str, values: Mapping[str, Any], settings: Any
 ) -> dict[str, Any]:
@@ -320,6 +333,7 @@ def run_sweep(
         store.close()
         return result(time.perf_counter(), 0, scheduler or "")
     client, cluster, n_workers, address = _client(scheduler, workers)
+    client.run(warm_worker)  # the imports once per worker, outside the sweep's time
     start = time.perf_counter()
     report(start)
     sha = identity["spec_sha256"][:12]
