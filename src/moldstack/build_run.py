@@ -15,7 +15,6 @@ Every file is written atomically with its temporary in a staging folder beside t
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import multiprocessing as mp
 import os
 import queue as queue_module
@@ -31,6 +30,7 @@ from typing import Any, Literal
 from moldstack.build_cache import BuildRecord, code_version, digest, facet_digests, stage_key
 from moldstack.build_stages import STAGE_NAMES, STAGES, Stage, StageContext, groups
 from moldstack.build_status import StageStatus
+from moldstack.fields.fork_map import die_with_parent
 from moldstack.output import BuildInputs, cores, staging, write_json, write_text
 
 EventKind = Literal["begin", "start", "say", "done"]
@@ -108,11 +108,11 @@ class BuildResult:
 _JOB: dict[str, Any] = {}
 
 
-def _die_with_parent() -> None:
-    """Worker initialiser: on Linux, be killed when the build process dies (so a killed build stops writing)."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the workers
+def _init_worker() -> None:
+    """Worker initialiser: die with the build process (so a killed build stops writing); leave Ctrl-C to the
+    parent, which stops the workers."""
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _relative(path: Path, out_dir: Path) -> str:
@@ -227,7 +227,7 @@ def _execute(
                 finished.add(event.stage)
                 on_done(event.status)
 
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_die_with_parent)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
     try:
         futures: dict[Future[list[StageStatus]], list[Stage]] = {
             pool.submit(_run_group, [s.name for s in g]): g for g in pending

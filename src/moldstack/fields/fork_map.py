@@ -24,8 +24,8 @@ class ForkedWorkerError(RuntimeError):
     """A forked worker failed or died; the message says how."""
 
 
-def _die_with_parent() -> None:
-    """In a child: be killed when the parent dies (Linux), so no orphan goes on computing."""
+def die_with_parent() -> None:
+    """In a child process: be killed when the parent dies (Linux), so no orphan goes on computing or writing."""
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
@@ -33,7 +33,7 @@ def _die_with_parent() -> None:
 def _child(func: Callable[[T], R], item: T, write_fd: int) -> None:
     """The forked child's whole life: compute, send the result (or the error) down the pipe, exit."""
     try:
-        _die_with_parent()
+        die_with_parent()
         try:
             payload = pickle.dumps(("ok", func(item)))
         except BaseException as exc:
@@ -93,4 +93,4 @@ def fork_map(func: Callable[[T], R], items: Sequence[T]) -> list[R]:
     return results
 
 
-__all__ = ["ForkedWorkerError", "fork_map"]
+__all__ = ["ForkedWorkerError", "die_with_parent", "fork_map"]
