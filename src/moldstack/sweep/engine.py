@@ -333,12 +333,19 @@ def run_sweep(
         store.close()
         return result(time.perf_counter(), 0, scheduler or "")
     client, cluster, n_workers, address = _client(scheduler, workers)
-    client.run(warm_worker)  # the imports once per worker, outside the sweep's time
     start = time.perf_counter()
-    report(start)
     sha = identity["spec_sha256"][:12]
     futures: dict[Any, int] = {}
     try:
+        try:
+            client.run(warm_worker)  # the imports once per worker, outside the sweep's time
+        except Exception as exc:
+            raise OSError(
+                f"the Dask workers at {address} cannot run moldstack ({type(exc).__name__}: {exc}); "
+                "install moldstack on every worker"
+            ) from exc
+        start = time.perf_counter()
+        report(start)
         for i in todo:
             future = client.submit(
                 run_variant,
