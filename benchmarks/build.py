@@ -28,6 +28,8 @@ from pathlib import Path
 
 import yaml
 
+from moldstack.output import cores
+
 ROOT = Path(__file__).resolve().parents[1]
 MOLDSTACK = [sys.executable, "-m", "moldstack"]
 
@@ -59,8 +61,7 @@ def main() -> None:
         spec = work / args.example
         shutil.copy(ROOT / "examples" / args.example, spec)
         out = work / "out"
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        print(f"# moldstack build of {args.example} ({cores} cores)\n")
+        print(f"# moldstack build of {args.example} ({cores()} cores)\n")
         rows: list[tuple[str, float, str]] = []
 
         first = _build(spec, out)

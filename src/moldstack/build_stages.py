@@ -200,7 +200,9 @@ def _electrical(ctx: StageContext) -> StageOutput:
         "l_partial_h": [min(lp), max(lp)],
         "declared": {},
     }
-    declared = {name for a in ctx.inputs.model.assemblies for name in _declared_nets(a)}
+    from moldstack.analysis.nets import declared_nets  # noqa: PLC0415
+
+    declared = set(declared_nets(ctx.inputs.model))
     cap = el.capacitance
     diag = np.diag(cap.maxwell_f) if cap is not None else None
     if cap is not None and diag is not None:
@@ -215,12 +217,6 @@ def _electrical(ctx: StageContext) -> StageOutput:
                     entry["c_self_f"] = float(diag[k])
             summary["declared"][n.name] = entry
     return StageOutput(files, summary)
-
-
-def _declared_nets(assembly: Any) -> list[str]:
-    """Nets with a name of their own (not an automatic ``die.Cn`` name) in a placed assembly."""
-    names = {c.net for d in assembly.dies for c in d.contacts if c.net}
-    return sorted(n for n in names if "." not in n and "/" not in n)
 
 
 def _footprint(ctx: StageContext) -> StageOutput:

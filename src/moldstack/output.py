@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from moldstack.api import claims
+from moldstack.fields.fork_map import cores
 
 if TYPE_CHECKING:
     from moldstack.analysis.electrical import ElectricalResult
@@ -42,11 +43,6 @@ if TYPE_CHECKING:
 
 _TEMP_SUFFIX = ".tmp"
 BUILD_CAPACITANCE_GRID = "screen"  # the capacitance grid of a build (CAPACITANCE_PRESETS)
-
-
-def cores() -> int:
-    """The CPU cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _fsync_directory(directory: Path) -> None:

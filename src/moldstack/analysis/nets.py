@@ -452,4 +452,10 @@ def extract_nets(model: Model, names: list[str] | None = None) -> list[Net]:
     ]
 
 
-__all__ = ["Net", "NetBranch", "Piece", "Pin", "Segment", "extract_nets"]
+def declared_nets(model: Model) -> list[str]:
+    """The nets with a name of their own (not an automatic ``die.Cn`` name) on the model's die contacts, sorted."""
+    names = {c.net for a in model.assemblies for d in a.dies for c in d.contacts if c.net}
+    return sorted(n for n in names if "." not in n and "/" not in n)
+
+
+__all__ = ["Net", "NetBranch", "Piece", "Pin", "Segment", "declared_nets", "extract_nets"]

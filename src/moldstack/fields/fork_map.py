@@ -20,6 +20,12 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+def cores() -> int:
+    """The CPU cores this process may run on."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+
+
 class ForkedWorkerError(RuntimeError):
     """A forked worker failed or died; the message says how."""
 
@@ -93,4 +99,4 @@ def fork_map(func: Callable[[T], R], items: Sequence[T]) -> list[R]:
     return results
 
 
-__all__ = ["ForkedWorkerError", "die_with_parent", "fork_map"]
+__all__ = ["ForkedWorkerError", "cores", "die_with_parent", "fork_map"]

@@ -57,7 +57,6 @@ This module knows segments and matrices only: nothing of packages, nets or the s
 from __future__ import annotations
 
 import math
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +64,8 @@ from typing import Any
 import numpy as np
 import scipy.constants
 from numba import njit
+
+from moldstack.fields.fork_map import cores
 
 MU0_4PI = scipy.constants.mu_0 / (4.0 * math.pi)
 """mu0 / (4 pi) in H/m (CODATA 2018)."""
@@ -378,11 +379,6 @@ PARALLEL_MIN = 200
 """Matrices of at least this many segments are filled on all cores (rows dealt out zig-zag, equal work)."""
 
 
-def _threads() -> int:
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
-
-
 def partial_inductance(start: np.ndarray, end: np.ndarray, gmd: np.ndarray) -> np.ndarray:
     """Partial inductance matrix (H) of straight segments (PEEC, quasi-static; model in the module docstring).
 
@@ -409,7 +405,7 @@ def partial_inductance(start: np.ndarray, end: np.ndarray, gmd: np.ndarray) -> n
     u = vec / length[:, None]
     n = length.size
     out = np.zeros((n, n))
-    workers = _threads() if n >= PARALLEL_MIN else 1
+    workers = cores() if n >= PARALLEL_MIN else 1
     order = np.arange(n, dtype=np.int64)
     if workers == 1:
         _fill_rows(order, p0, p1, u, length, g, _NODES, _WEIGHTS, out)

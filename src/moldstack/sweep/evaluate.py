@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import yaml
 
+from moldstack.analysis.nets import declared_nets
 from moldstack.api import build, loads
-from moldstack.build_stages import _declared_nets
 from moldstack.spec.errors import SpecError
 from moldstack.sweep.variants import SweepInputError, apply
 
@@ -104,7 +104,7 @@ def _packages(model: Model) -> list[str]:
 
 
 def _nets(model: Model) -> list[str]:
-    return sorted({n for a in model.assemblies for n in _declared_nets(a)})
+    return declared_nets(model)
 
 
 def _columns(model: Model, settings: EvalSettings) -> tuple[str, ...]:
